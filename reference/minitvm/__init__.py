@@ -1,0 +1,27 @@
+"""minitvm: a typed, pure-Python reference implementation of TVM's compiler stack.
+
+``import minitvm as tvm; from minitvm import relay`` runs code written for TVM v0.14 for the
+features minitvm covers.
+"""
+
+from minitvm import error, ir, runtime, tir, transform
+from minitvm.ir import IRModule
+from minitvm.runtime import Device, cpu, cuda, device, gpu
+from minitvm.runtime import ndarray as nd
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Device",
+    "IRModule",
+    "cpu",
+    "cuda",
+    "device",
+    "error",
+    "gpu",
+    "ir",
+    "nd",
+    "runtime",
+    "tir",
+    "transform",
+]

@@ -1,0 +1,182 @@
+"""Relay types: tensors with static shapes, tuples, functions, type variables.
+
+Types are small frozen dataclasses compared by value, except type variables and incomplete
+types, which are compared by identity: two ``TypeVar("a")`` are different variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import ClassVar, SupportsIndex, TypeAlias
+
+from typing_extensions import override
+
+from minitvm.error import DiagnosticError
+from minitvm.ir.node import DEF, IGNORE, Node, SEqualKind, Span
+from minitvm.runtime.dtype import check_dtype
+
+__all__ = [
+    "FuncType",
+    "IncompleteType",
+    "TensorType",
+    "TupleType",
+    "Type",
+    "TypeKind",
+    "TypeVar",
+    "type_str",
+]
+
+
+class TypeKind(IntEnum):
+    """The kind of a type variable, with TVM's values."""
+
+    Type = 0
+    ShapeVar = 1
+    BaseType = 2
+    Constraint = 4
+    AdtHandle = 5
+    TypeData = 6
+
+
+def _dims(shape: Iterable[SupportsIndex]) -> tuple[int, ...]:
+    dims: list[int] = []
+    for d in shape:
+        if isinstance(d, bool):
+            raise DiagnosticError(f"shape dimension must be an integer, got {d!r}")
+        try:
+            value = int(d.__index__())
+        except (AttributeError, TypeError):
+            raise DiagnosticError(f"shape dimension must be a static integer, got {d!r}") from None
+        if value < 0:
+            raise DiagnosticError(f"shape dimension must be non-negative, got {value}")
+        dims.append(value)
+    return tuple(dims)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class TensorType(Node):
+    """A tensor of static ``shape`` and element ``dtype``; ``TensorType(())`` is a scalar."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    def __init__(
+        self, shape: Iterable[SupportsIndex] = (), dtype: str = "float32", span: Span | None = None
+    ) -> None:
+        object.__setattr__(self, "shape", _dims(shape))
+        object.__setattr__(self, "dtype", check_dtype(dtype))
+        object.__setattr__(self, "span", span)
+
+    @property
+    def concrete_shape(self) -> tuple[int, ...]:
+        return self.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @override
+    def __str__(self) -> str:
+        return type_str(self)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class TupleType(Node):
+    """The type of a tuple; ``TupleType([])`` is the unit type."""
+
+    fields: tuple[Type, ...]
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    def __init__(self, fields: Sequence[Type], span: Span | None = None) -> None:
+        object.__setattr__(self, "fields", tuple(fields))
+        object.__setattr__(self, "span", span)
+
+    @override
+    def __str__(self) -> str:
+        return type_str(self)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TypeVar(Node):
+    """A type variable, bound by a function's ``type_params``. Compared by identity."""
+
+    sequal_kind: ClassVar[SEqualKind] = SEqualKind.VAR
+    name_hint: str = dataclasses.field(metadata=IGNORE)
+    kind: TypeKind = TypeKind.Type
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    @override
+    def __str__(self) -> str:
+        return self.name_hint
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class IncompleteType(Node):
+    """A type still to be inferred; written ``_`` in text. Compared by identity."""
+
+    sequal_kind: ClassVar[SEqualKind] = SEqualKind.VAR
+    kind: TypeKind = TypeKind.Type
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    @override
+    def __str__(self) -> str:
+        return "_"
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class FuncType(Node):
+    """``fn [type_params](arg_types) -> ret_type``."""
+
+    arg_types: tuple[Type, ...]
+    ret_type: Type
+    type_params: tuple[TypeVar, ...] = dataclasses.field(metadata=DEF)
+    type_constraints: tuple[Type, ...] = ()
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    def __init__(
+        self,
+        arg_types: Sequence[Type],
+        ret_type: Type,
+        type_params: Sequence[TypeVar] | None = None,
+        type_constraints: Sequence[Type] | None = None,
+        span: Span | None = None,
+    ) -> None:
+        object.__setattr__(self, "arg_types", tuple(arg_types))
+        object.__setattr__(self, "ret_type", ret_type)
+        object.__setattr__(self, "type_params", tuple(type_params or ()))
+        object.__setattr__(self, "type_constraints", tuple(type_constraints or ()))
+        object.__setattr__(self, "span", span)
+
+    @override
+    def __str__(self) -> str:
+        return type_str(self)
+
+
+Type: TypeAlias = TensorType | TupleType | FuncType | TypeVar | IncompleteType
+"""Every Relay type. Dispatch over it with ``match`` and ``assert_never``."""
+
+
+def type_str(ty: Type) -> str:
+    """The type in Relay text syntax (``Tensor[(2, 3), float32]``, ``(int32, float32)``)."""
+    # Types nest only as deep as the programmer wrote them; recursion here is bounded by that.
+    match ty:
+        case TensorType(shape=(), dtype=dtype):
+            return dtype
+        case TensorType(shape=shape, dtype=dtype):
+            dims = ", ".join(str(d) for d in shape)
+            return f"Tensor[({dims}), {dtype}]"
+        case TupleType(fields=fields):
+            inner = ", ".join(type_str(f) for f in fields)
+            return f"({inner},)" if len(fields) == 1 else f"({inner})"
+        case FuncType():
+            params = ""
+            if ty.type_params:
+                params = "[" + ", ".join(str(t) for t in ty.type_params) + "]"
+            args = ", ".join(type_str(a) for a in ty.arg_types)
+            return f"fn {params}({args}) -> {type_str(ty.ret_type)}"
+        case TypeVar() | IncompleteType():
+            return str(ty)

@@ -1,0 +1,41 @@
+"""Relay: the high-level functional IR, its operators, passes and interpreter."""
+
+from minitvm.ir.expr import GlobalVar
+from minitvm.ir.module import IRModule
+from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
+from minitvm.relay import analysis, transform
+from minitvm.relay.builder import const, scalar_type, var
+from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
+from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
+from minitvm.relay.function import Function
+from minitvm.relay.scope_builder import ScopeBuilder
+
+__all__ = [
+    "Call",
+    "Constant",
+    "Expr",
+    "ExprMutator",
+    "ExprVisitor",
+    "FuncType",
+    "Function",
+    "GlobalVar",
+    "IRModule",
+    "If",
+    "IncompleteType",
+    "Let",
+    "ScopeBuilder",
+    "TensorType",
+    "Tuple",
+    "TupleGetItem",
+    "TupleType",
+    "TupleWrapper",
+    "Type",
+    "TypeKind",
+    "TypeVar",
+    "Var",
+    "analysis",
+    "const",
+    "scalar_type",
+    "transform",
+    "var",
+]

@@ -1,0 +1,35 @@
+"""PRJ: the project's commands and public surface."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.spec("PRJ-1")
+def test_ci_runs_the_readme_check_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.DOTALL)
+    check = [b for b in blocks if "pytest" in b]
+    assert len(check) == 1, "the README has exactly one check command"
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert check[0].strip() in [line.strip() for line in ci_lines]
+    for tool in ("ruff check", "ruff format --check", "mypy", "pytest"):
+        assert tool in check[0]
+
+
+@pytest.mark.spec("PRJ-2")
+def test_tvm_names_are_exposed() -> None:
+    import minitvm as tvm
+    from minitvm import relay
+
+    for name in ("IRModule", "nd", "cpu", "device", "transform", "ir", "tir", "error"):
+        assert hasattr(tvm, name), name
+    for name in ("var", "const", "Function", "Call", "Let", "If", "Tuple", "TupleGetItem"):
+        assert hasattr(relay, name), name
+    assert tvm.nd.array([1, 2]).numpy().tolist() == [1, 2]
+    assert tvm.transform.PassContext.current().opt_level == 2
