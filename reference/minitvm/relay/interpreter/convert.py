@@ -16,7 +16,7 @@ into Relay constants, and results come back as NDArray, ``ADT`` and closure obje
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from typing_extensions import override
@@ -33,6 +33,7 @@ from minitvm.runtime.dtype import is_bool, is_float
 from minitvm.runtime.ndarray import NDArray
 
 __all__ = [
+    "ExecutorResult",
     "InterpreterClosure",
     "convert_args",
     "from_python",
@@ -40,6 +41,12 @@ __all__ = [
     "to_python",
     "value_to_expr",
 ]
+
+
+ExecutorResult: TypeAlias = Any
+"""What an executor hands back: an NDArray, an ``ADT`` or an ``InterpreterClosure``. Typed
+``Any`` on purpose, as in TVM's API: callers know their program's type and call ``.numpy()``,
+index or call the result directly, without narrowing a union first."""
 
 
 class InterpreterClosure:
@@ -55,7 +62,7 @@ class InterpreterClosure:
         self.device = device
         self.name = name
 
-    def __call__(self, *args: object, **kwargs: object) -> object:
+    def __call__(self, *args: object, **kwargs: object) -> ExecutorResult:
         values = convert_args(self.closure.func.params, args, kwargs, self.name)
         result = self.machine.apply(self.closure, values, f"call of {self.name}")
         return to_python(result, self.machine, self.device)

@@ -29,6 +29,7 @@ from minitvm.relay.expr import Constant, Expr, Let, Var
 from minitvm.relay.expr_functor import ExprMutator
 from minitvm.relay.function import Function
 from minitvm.relay.interpreter.convert import (
+    ExecutorResult,
     InterpreterClosure,
     from_python,
     param_type,
@@ -69,7 +70,7 @@ class Interpreter:
 
     def evaluate(
         self, expr: Expr | None = None, binds: Mapping[Var, object] | None = None
-    ) -> object:
+    ) -> ExecutorResult:
         """A callable for ``main`` / a global / a function, or the value of an expression."""
         if binds:
             if expr is None:
