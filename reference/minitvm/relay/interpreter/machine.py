@@ -118,11 +118,12 @@ class Machine:
 
     # --- the loop -------------------------------------------------------------------------
 
-    def _run(self, root: Expr, env: Env) -> None:
+    def _run(self, root: Expr, env: Env) -> None:  # noqa: C901  (one flat dispatch loop)
         stack: list[_Task] = []
         _push(stack, env, root)
+        pop = stack.pop
         while stack:
-            task = stack.pop()
+            task = pop()
             if isinstance(task, _Return):
                 value = self.value_of(task.body, env)
                 env = task.caller
@@ -131,27 +132,23 @@ class Machine:
             node, phase = task
             if phase == _START and node in env:
                 continue
-            env = self._step(node, phase, env, stack)
-
-    def _step(self, node: Expr, phase: int, env: Env, stack: list[_Task]) -> Env:
-        match node:
-            case Call():
-                return self._step_call(node, phase, env, stack)
-            case Let():
-                self._step_let(node, phase, env, stack)
-            case If():
-                self._step_if(node, phase, env, stack)
-            case Tuple() | TupleGetItem():
-                self._step_tuple(node, phase, env, stack)
-            case Function():
-                env[node] = self._closure(node, env, None)
-            case Var():
-                raise DiagnosticError(f"unbound variable {_name(node)}", _where(node))
-            case GlobalVar() | Constant() | Op():
-                pass  # read directly by value_of
-            case _:
-                assert_never(node)
-        return env
+            match node:
+                case Call():
+                    env = self._step_call(node, phase, env, stack)
+                case Let():
+                    self._step_let(node, phase, env, stack)
+                case If():
+                    self._step_if(node, phase, env, stack)
+                case Tuple() | TupleGetItem():
+                    self._step_tuple(node, phase, env, stack)
+                case Function():
+                    env[node] = self._closure(node, env, None)
+                case Var():
+                    raise DiagnosticError(f"unbound variable {_name(node)}", _where(node))
+                case GlobalVar() | Constant() | Op():
+                    pass  # read directly by value_of
+                case _:
+                    assert_never(node)
 
     def value_of(self, node: Expr, env: Env) -> Value:
         """The value of an evaluated node, a variable or an atom in activation ``env``."""
@@ -203,22 +200,28 @@ class Machine:
         return activation
 
     def _step_let(self, let: Let, phase: int, env: Env, stack: list[_Task]) -> None:
-        if phase == _START:
-            if isinstance(let.value, Function):
+        if phase == _TRUE_DONE:
+            env[let] = self.value_of(let.body, env)
+            return
+        # Bind, then go straight on into a body that is itself a let: a let chain is walked
+        # by this loop, leaving only the "store my value" task of each let on the stack.
+        while True:
+            value = let.value
+            if isinstance(value, Function):
                 # A let-bound function may call itself through the let variable.
-                env[let.var] = self._closure(let.value, env, let.var)
-                phase = _CHILDREN_DONE
+                env[let.var] = self._closure(value, env, let.var)
+            elif phase == _CHILDREN_DONE or value in env or isinstance(value, _ATOMS):
+                env[let.var] = self.value_of(value, env)
             else:
                 stack.append((let, _CHILDREN_DONE))
-                _push(stack, env, let.value)
+                stack.append((value, _START))
                 return
-        elif phase == _CHILDREN_DONE:
-            env[let.var] = self.value_of(let.value, env)
-        if phase == _CHILDREN_DONE:
             stack.append((let, _TRUE_DONE))
-            _push(stack, env, let.body)
-            return
-        env[let] = self.value_of(let.body, env)
+            body = let.body
+            if not isinstance(body, Let) or body in env:
+                _push(stack, env, body)
+                return
+            let, phase = body, _START
 
     def _step_if(self, ite: If, phase: int, env: Env, stack: list[_Task]) -> None:
         if phase == _START:
