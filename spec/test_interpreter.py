@@ -311,6 +311,11 @@ def test_wrong_shape_or_dtype_names_the_parameter() -> None:
         f((good, good), good)
     with pytest.raises(DiagnosticError, match="argument %x: cannot pass a str"):
         f("zeros", good)
+    a = relay.TypeVar("a")
+    u = relay.var("u", a)
+    h = relay.create_executor().evaluate(relay.Function([u], u, a, [a]))
+    with pytest.raises(DiagnosticError, match="argument %u: unsupported dtype complex64"):
+        h(np.zeros(2, "complex64"))
 
 
 # --- INTERP-5: results -------------------------------------------------------------------------

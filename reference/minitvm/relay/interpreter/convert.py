@@ -26,7 +26,13 @@ from minitvm.ir.type import TensorType, TupleType, Type
 from minitvm.relay.builder import const
 from minitvm.relay.expr import Constant, Expr, Tuple, Var
 from minitvm.relay.interpreter.machine import Machine
-from minitvm.relay.interpreter.values import Closure, Value, check_value, map_tuples
+from minitvm.relay.interpreter.values import (
+    Closure,
+    Value,
+    check_value,
+    map_tuples,
+    tensor_type_of,
+)
 from minitvm.runtime.container import ADT
 from minitvm.runtime.device import Device
 from minitvm.runtime.dtype import is_bool, is_float
@@ -134,7 +140,10 @@ def from_python(obj: object, expected: Type | None, what: str) -> Value:
             for f, t in reversed(list(zip(fields, field_types, strict=True))):
                 stack.append((f, t, False))
         else:
-            results.append(_leaf(item, ty, what))
+            leaf = _leaf(item, ty, what)
+            if isinstance(leaf, np.ndarray) and tensor_type_of(leaf) is None:
+                raise DiagnosticError(f"{what}: unsupported dtype {leaf.dtype}")
+            results.append(leaf)
     value = results[0]
     check_value(value, expected, what)
     return value
