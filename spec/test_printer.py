@@ -520,6 +520,22 @@ def test_call_attrs_of_another_class_and_of_non_operators() -> None:
     )
 
 
+@pytest.mark.spec("TXT-10")
+def test_registered_operators() -> None:
+    x = relay.var("x", shape=(2, 3))
+    y = relay.var("y", shape=(2, 3))
+    decl = "free_var %x: Tensor[(2, 3), float32];\n"
+    assert str(relay.cast(x, "int64")) == decl + 'cast(%x, dtype="int64")'
+    assert str(relay.clip(x, -1.0, 1.5)) == decl + "clip(%x, a_min=-1f, a_max=1.5f)"
+    assert str(relay.clip(x, float("-inf"), float("inf"))) == decl + (
+        "clip(%x, a_min=-inff, a_max=inff)"
+    )
+    assert str(relay.shape_of(x)) == decl + "shape_of(%x)"
+    assert str((x + y) * relay.const(2.0)) == (
+        decl + "free_var %y: Tensor[(2, 3), float32];\n%0 = add(%x, %y);\nmultiply(%0, 2f)"
+    )
+
+
 # --- TXT-11: attribute values -------------------------------------------------------------
 
 
