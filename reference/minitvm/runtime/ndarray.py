@@ -70,8 +70,7 @@ def array(
     data = arr.numpy() if isinstance(arr, NDArray) else np.array(arr)
     if dtype is not None:
         data = data.astype(check_dtype(dtype))
-    # np.ascontiguousarray would turn a 0-d array into a 1-d one.
-    return NDArray(np.require(data, requirements="C"), device)
+    return NDArray(np.array(data, order="C"), device)
 
 
 def empty(shape: tuple[int, ...], dtype: str = "float32", device: Device | None = None) -> NDArray:
