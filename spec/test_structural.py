@@ -31,16 +31,7 @@ EXP = Op.get("exp")
 NEG = Op.get("negative")
 
 
-def add(a: relay.Expr, b: relay.Expr) -> relay.Call:
-    return relay.Call(ADD, [a, b])
-
-
-def exp(a: relay.Expr) -> relay.Call:
-    return relay.Call(EXP, [a])
-
-
-def neg(a: relay.Expr) -> relay.Call:
-    return relay.Call(NEG, [a])
+add, exp, neg = relay.add, relay.exp, relay.negative
 
 
 def consistent_equal(lhs: object, rhs: object, map_free_vars: bool = False) -> bool:
