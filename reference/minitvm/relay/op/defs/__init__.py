@@ -2,6 +2,30 @@
 per family (TVM's ``src/relay/op/tensor/*.cc`` and ``src/relay/op/nn/*.cc``). Importing this
 package registers every built-in operator."""
 
-from minitvm.relay.op.defs import binary, unary
+from minitvm.relay.op.defs import (
+    annotation,
+    binary,
+    conv,
+    create,
+    index,
+    nn,
+    norm,
+    pool,
+    reduce,
+    transform,
+    unary,
+)
 
-__all__ = ["binary", "unary"]
+__all__ = [
+    "annotation",
+    "binary",
+    "conv",
+    "create",
+    "index",
+    "nn",
+    "norm",
+    "pool",
+    "reduce",
+    "transform",
+    "unary",
+]
