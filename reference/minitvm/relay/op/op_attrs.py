@@ -1,5 +1,6 @@
 """The attrs types of the built-in operators (TVM ``tvm.relay.op.op_attrs``)."""
 
+from minitvm.relay.op.defs.algorithm import ArgsortAttrs, TopKAttrs
 from minitvm.relay.op.defs.conv import (
     Conv1DAttrs,
     Conv1DTransposeAttrs,
@@ -9,7 +10,8 @@ from minitvm.relay.op.defs.conv import (
     Conv3DTransposeAttrs,
 )
 from minitvm.relay.op.defs.create import ArangeAttrs, OneHotAttrs
-from minitvm.relay.op.defs.index import StridedSliceAttrs, TakeAttrs
+from minitvm.relay.op.defs.index import GatherAttrs, GatherNDAttrs, StridedSliceAttrs, TakeAttrs
+from minitvm.relay.op.defs.layout_transform import LayoutTransformAttrs
 from minitvm.relay.op.defs.nn import (
     BatchMatmulAttrs,
     BiasAddAttrs,
@@ -39,6 +41,13 @@ from minitvm.relay.op.defs.pool import (
     MaxPool2DAttrs,
     MaxPool3DAttrs,
 )
+from minitvm.relay.op.defs.rearrange import (
+    RepeatAttrs,
+    ReshapeLikeAttrs,
+    ReverseAttrs,
+    ScanopAttrs,
+    TileAttrs,
+)
 from minitvm.relay.op.defs.reduce import ArgReduceAttrs, ReduceAttrs, VarianceAttrs
 from minitvm.relay.op.defs.transform import (
     ConcatenateAttrs,
@@ -58,6 +67,7 @@ __all__ = [
     "AdaptivePool3DAttrs",
     "ArangeAttrs",
     "ArgReduceAttrs",
+    "ArgsortAttrs",
     "AvgPool1DAttrs",
     "AvgPool2DAttrs",
     "AvgPool3DAttrs",
@@ -76,12 +86,15 @@ __all__ = [
     "DenseAttrs",
     "DropoutAttrs",
     "ExpandDimsAttrs",
+    "GatherAttrs",
+    "GatherNDAttrs",
     "GlobalPool2DAttrs",
     "GroupNormAttrs",
     "InitOpAttrs",
     "InstanceNormAttrs",
     "LRNAttrs",
     "LayerNormAttrs",
+    "LayoutTransformAttrs",
     "LeakyReluAttrs",
     "MatmulAttrs",
     "MaxPool1DAttrs",
@@ -91,7 +104,11 @@ __all__ = [
     "OneHotAttrs",
     "PReluAttrs",
     "ReduceAttrs",
+    "RepeatAttrs",
     "ReshapeAttrs",
+    "ReshapeLikeAttrs",
+    "ReverseAttrs",
+    "ScanopAttrs",
     "ShapeOfAttrs",
     "SoftmaxAttrs",
     "SplitAttrs",
@@ -99,6 +116,8 @@ __all__ = [
     "StackAttrs",
     "StridedSliceAttrs",
     "TakeAttrs",
+    "TileAttrs",
+    "TopKAttrs",
     "TransposeAttrs",
     "VarianceAttrs",
 ]

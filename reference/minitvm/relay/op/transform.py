@@ -15,7 +15,15 @@ from minitvm.relay.expr import Call, Constant, Expr, TupleWrapper
 from minitvm.relay.op.arguments import axes_or_none, const_number, dtype_or_empty, int_of, ints
 from minitvm.relay.op.define import make_call
 from minitvm.relay.op.defs.create import ArangeAttrs, OneHotAttrs
-from minitvm.relay.op.defs.index import StridedSliceAttrs, TakeAttrs
+from minitvm.relay.op.defs.index import GatherAttrs, GatherNDAttrs, StridedSliceAttrs, TakeAttrs
+from minitvm.relay.op.defs.layout_transform import LayoutTransformAttrs
+from minitvm.relay.op.defs.rearrange import (
+    RepeatAttrs,
+    ReshapeLikeAttrs,
+    ReverseAttrs,
+    ScanopAttrs,
+    TileAttrs,
+)
 from minitvm.relay.op.defs.transform import (
     ExpandDimsAttrs,
     InitOpAttrs,
@@ -33,17 +41,27 @@ __all__ = [
     "broadcast_to_like",
     "cast",
     "cast_like",
+    "cumprod",
+    "cumsum",
     "expand_dims",
     "full",
     "full_like",
+    "gather",
+    "gather_nd",
+    "layout_transform",
     "one_hot",
     "reinterpret",
+    "repeat",
     "reshape",
+    "reshape_like",
+    "reverse",
     "split",
     "squeeze",
     "strided_slice",
     "take",
+    "tile",
     "transpose",
+    "where",
 ]
 
 Ints = int | Sequence[int] | Constant
@@ -175,3 +193,84 @@ def one_hot(
 ) -> Call:
     attrs = OneHotAttrs(int_of(depth, "depth"), int_of(axis, "axis"), check_dtype(dtype))
     return make_call("one_hot", [indices, on_value, off_value], attrs)
+
+
+def reshape_like(
+    data: Expr,
+    shape_like: Expr,
+    lhs_begin: int = 0,
+    lhs_end: int | None = None,
+    rhs_begin: int = 0,
+    rhs_end: int | None = None,
+) -> Call:
+    """Reshape ``data[lhs_begin:lhs_end]``'s axes to ``shape_like``'s
+    ``[rhs_begin:rhs_end]`` axes."""
+    attrs = ReshapeLikeAttrs(
+        int_of(lhs_begin, "lhs_begin"),
+        None if lhs_end is None else int_of(lhs_end, "lhs_end"),
+        int_of(rhs_begin, "rhs_begin"),
+        None if rhs_end is None else int_of(rhs_end, "rhs_end"),
+    )
+    return make_call("reshape_like", [data, shape_like], attrs)
+
+
+def gather(data: Expr, axis: int, indices: Expr) -> Call:
+    """``out[..., i, ...] = data[..., indices[..., i, ...], ...]`` along ``axis``."""
+    return make_call("gather", [data, indices], GatherAttrs(int_of(axis, "axis")))
+
+
+def gather_nd(
+    data: Expr, indices: Expr, batch_dims: int = 0, index_rank: int | None = None
+) -> Call:
+    """Gather with index tuples along the first axis of ``indices``."""
+    attrs = GatherNDAttrs(
+        int_of(batch_dims, "batch_dims"),
+        None if index_rank is None else int_of(index_rank, "index_rank"),
+    )
+    return make_call("gather_nd", [data, indices], attrs)
+
+
+def where(condition: Expr, x: Expr, y: Expr) -> Call:
+    return make_call("where", [condition, x, y])
+
+
+def tile(data: Expr, reps: Ints) -> Call:
+    return make_call("tile", [data], TileAttrs(ints(reps, "reps")))
+
+
+def repeat(data: Expr, repeats: int, axis: int) -> Call:
+    attrs = RepeatAttrs(int_of(repeats, "repeats"), int_of(axis, "axis"))
+    return make_call("repeat", [data], attrs)
+
+
+def reverse(data: Expr, axis: int) -> Call:
+    return make_call("reverse", [data], ReverseAttrs(int_of(axis, "axis")))
+
+
+def _scan(
+    name: str, data: Expr, axis: int | None, dtype: str | None, exclusive: bool | None
+) -> Call:
+    attrs = ScanopAttrs(
+        None if axis is None else int_of(axis, "axis"),
+        dtype_or_empty(dtype),
+        bool(exclusive),
+    )
+    return make_call(name, [data], attrs)
+
+
+def cumsum(
+    data: Expr, axis: int | None = None, dtype: str | None = None, exclusive: bool | None = None
+) -> Call:
+    return _scan("cumsum", data, axis, dtype, exclusive)
+
+
+def cumprod(
+    data: Expr, axis: int | None = None, dtype: str | None = None, exclusive: bool | None = None
+) -> Call:
+    return _scan("cumprod", data, axis, dtype, exclusive)
+
+
+def layout_transform(data: Expr, src_layout: str, dst_layout: str) -> Call:
+    """Convert between layouts such as ``NCHW`` and ``NCHW4c``."""
+    attrs = LayoutTransformAttrs(str(src_layout), str(dst_layout))
+    return make_call("layout_transform", [data], attrs)

@@ -1,6 +1,9 @@
 """Indexing operators (TVM ``src/relay/op/tensor/transform.cc``, ``topi/transform.h``,
 ``topi/detail/strided_slice.h``): take, strided_slice, gather, gather_nd.
 
+``gather`` and ``gather_nd`` index without a mode, as TVM's compiled code does; an index
+outside the axis raises TVMError when the kernel runs.
+
 ``take`` has three modes for an index outside ``[0, n)``: ``clip`` clamps it into range,
 ``wrap`` takes it modulo ``n`` (so -1 is the last element), and ``fast`` assumes it is in
 range; TVM's compiled ``fast`` code reads out of bounds, here an out-of-range index in
@@ -26,7 +29,7 @@ from minitvm.relay.op.relation import (
     tensor_arg,
 )
 
-__all__ = ["StridedSliceAttrs", "TakeAttrs", "canonical_slice"]
+__all__ = ["GatherAttrs", "GatherNDAttrs", "StridedSliceAttrs", "TakeAttrs", "canonical_slice"]
 
 _INT64_MAX = 2**63 - 1
 
@@ -45,6 +48,17 @@ class StridedSliceAttrs(Attrs):
     strides: tuple[int, ...] | None = None
     slice_mode: str = "end"
     axes: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatherAttrs(Attrs):
+    axis: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatherNDAttrs(Attrs):
+    batch_dims: int = 0
+    index_rank: int | None = None
 
 
 # --- take --------------------------------------------------------------------------------------
@@ -231,12 +245,105 @@ def _strided_slice_kernel(attrs: StridedSliceAttrs, args: list[Value], out_type:
     return x[tuple(index)]
 
 
+# --- gather, gather_nd ---------------------------------------------------------------------
+
+
+def _check_in_range(op: str, idx: Array, n: int) -> Array:
+    """Indices into an axis of extent ``n``; out-of-range ones raise TVMError (TVM's compiled
+    code would read out of bounds)."""
+    idx = idx.astype(np.int64)
+    bad = (idx < 0) | (idx >= n)
+    if bad.any():
+        raise TVMError(f"{op}: index {int(idx[bad].flat[0])} is out of range [0, {n})")
+    return idx
+
+
+def _gather_rel(arg_types: list[Type], attrs: GatherAttrs) -> Type:
+    data = tensor_arg(arg_types, 0)
+    indices = tensor_arg(arg_types, 1, "indices")
+    expect_integral(indices, "indices")
+    if attrs.axis is None:
+        raise DiagnosticError("axis must be given")
+    if data.ndim == 0 or indices.ndim != data.ndim:
+        raise DiagnosticError(f"indices {indices} must have the rank of data {data} (>= 1)")
+    axis = normalize_axis(attrs.axis, data.ndim)
+    for k in range(data.ndim):
+        if k != axis and indices.shape[k] != data.shape[k]:
+            raise DiagnosticError(
+                f"indices shape {indices.shape} must match data shape {data.shape} except on "
+                f"axis {axis}"
+            )
+    return TensorType(indices.shape, data.dtype)
+
+
+def _gather_kernel(attrs: GatherAttrs, args: list[Value], out_type: Type) -> Value:
+    x = tensor_value(args[0])
+    axis = normalize_axis(attrs.axis, x.ndim)
+    idx = _check_in_range("gather", tensor_value(args[1]), x.shape[axis])
+    return np.take_along_axis(x, idx, axis=axis)
+
+
+def _gather_nd_rel(arg_types: list[Type], attrs: GatherNDAttrs) -> Type:
+    data = tensor_arg(arg_types, 0)
+    indices = tensor_arg(arg_types, 1, "indices")
+    expect_integral(indices, "indices")
+    if indices.ndim == 0:
+        raise DiagnosticError("indices must have rank >= 1")
+    m = indices.shape[0]
+    b = int_attr(attrs.batch_dims, "batch_dims", 0)
+    if m + b > data.ndim or b > indices.ndim - 1:
+        raise DiagnosticError(
+            f"indices {indices} with batch_dims={b} index more axes than data {data} has"
+        )
+    if attrs.index_rank is not None and attrs.index_rank != m:
+        raise DiagnosticError(f"index_rank={attrs.index_rank} differs from indices.shape[0]={m}")
+    for k in range(b):
+        if data.shape[k] != indices.shape[k + 1]:
+            raise DiagnosticError(
+                f"batch dimension {k} differs: data {data.shape} vs indices {indices.shape}"
+            )
+    return TensorType((*indices.shape[1:], *data.shape[m + b :]), data.dtype)
+
+
+def _gather_nd_kernel(attrs: GatherNDAttrs, args: list[Value], out_type: Type) -> Value:
+    x = tensor_value(args[0])
+    idx = tensor_value(args[1])
+    m, b = idx.shape[0], attrs.batch_dims
+    batch_shape = idx.shape[1 : 1 + b]
+    rest = idx.shape[1 + b :]
+    # Batch coordinates broadcast against the index tuples: out[b..., y...].
+    coords: list[Array] = []
+    for k in range(b):
+        shape = [1] * (b + len(rest))
+        shape[k] = batch_shape[k]
+        coords.append(np.arange(batch_shape[k]).reshape(shape))
+    for j in range(m):
+        coords.append(_check_in_range("gather_nd", idx[j], x.shape[b + j]))
+    return np.asarray(x[tuple(coords)]).reshape(tensor_type(out_type).shape)
+
+
 def _register() -> None:
     define_op(
         "take",
         _take_rel,
         _take_kernel,
         attrs_type=TakeAttrs,
+        num_inputs=2,
+        pattern=OpPattern.INJECTIVE,
+    )
+    define_op(
+        "gather",
+        _gather_rel,
+        _gather_kernel,
+        attrs_type=GatherAttrs,
+        num_inputs=2,
+        pattern=OpPattern.INJECTIVE,
+    )
+    define_op(
+        "gather_nd",
+        _gather_nd_rel,
+        _gather_nd_kernel,
+        attrs_type=GatherNDAttrs,
         num_inputs=2,
         pattern=OpPattern.INJECTIVE,
     )
