@@ -7,6 +7,7 @@ relations or Python relations, as TVM's own tests register ``custom_log``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,12 +16,12 @@ import pytest
 import minitvm as tvm
 from minitvm import relay
 from minitvm.error import DiagnosticError, TVMError
-from minitvm.ir import DictAttrs, Span
+from minitvm.ir import Attrs, Span
 from minitvm.ir.op import Op, TypeRelation, register_op
-from minitvm.ir.transform import Pass, PassContext, Sequential, get_pass
+from minitvm.ir.transform import Pass, PassContext, PassInfo, Sequential, get_pass
 from minitvm.relay import testing
 from minitvm.relay.expr_functor import post_order as nodes
-from minitvm.relay.transform import InferType, InferTypeLocal, function_pass
+from minitvm.relay.transform import FunctionPass, InferType, InferTypeLocal
 
 F32 = relay.scalar_type("float32")
 I32 = relay.scalar_type("int32")
@@ -46,6 +47,11 @@ def _compare_rel(arg_types: list[relay.Type], attrs: Any) -> relay.Type:
 
 def _pair_rel(arg_types: list[relay.Type], attrs: Any) -> relay.Type:
     return relay.TupleType([arg_types[0], arg_types[0]])
+
+
+@dataclass(frozen=True, slots=True)
+class _AxisAttrs(Attrs):
+    axis: int = 0
 
 
 LOG = _op("ty_test.log", "Identity", 1)
@@ -75,10 +81,14 @@ def infer_mod(mod: tvm.IRModule) -> tvm.IRModule:
     return InferType()(mod)
 
 
+def function(mod: tvm.IRModule, name: str = "main") -> relay.Function:
+    func = mod[name]
+    assert isinstance(func, relay.Function)
+    return func
+
+
 def infer_main(expr: relay.Expr) -> relay.Function:
-    main = infer_mod(tvm.IRModule.from_expr(expr))["main"]
-    assert isinstance(main, relay.Function)
-    return main
+    return function(infer_mod(tvm.IRModule.from_expr(expr)))
 
 
 def assert_has_type(expr: relay.Expr, ty: relay.Type) -> None:
@@ -104,13 +114,12 @@ def test_infer_type_is_a_module_pass_registered_by_name() -> None:
 
 @pytest.mark.spec("TY-1")
 def test_function_passes_end_with_infer_type() -> None:
-    @function_pass(opt_level=0)
     def wrap_in_log(func: relay.Function, mod: tvm.IRModule, ctx: PassContext) -> relay.Function:
         return relay.Function(func.params, log(func.body))
 
+    wrap = FunctionPass(wrap_in_log, PassInfo(0, "WrapInLog"))
     x = relay.var("x", shape=(2, 2))
-    out = wrap_in_log(tvm.IRModule.from_expr(relay.Function([x], x)))["main"]
-    assert isinstance(out, relay.Function)
+    out = function(wrap(tvm.IRModule.from_expr(relay.Function([x], x))))
     assert out.body.checked_type == relay.TensorType((2, 2))
     assert out.ret_type == relay.TensorType((2, 2))
 
@@ -128,7 +137,7 @@ def test_every_node_typed_and_input_untouched() -> None:
     typed = infer_mod(mod)
     assert mod["main"] is func
     assert [(n, n.checked_type_) for n in nodes(func)] == before
-    main = typed["main"]
+    main = function(typed)
     assert main is not func
     for node in nodes(main):
         if not isinstance(node, Op):
@@ -169,7 +178,7 @@ def test_type_args_of_operator_calls() -> None:
     y = relay.var("y", shape=(1, 10))
     z = add(x, y)
     mod = infer_mod(infer_mod(tvm.IRModule.from_expr(z)))
-    body = mod["main"].body
+    body = function(mod).body
     assert isinstance(body, relay.Call)
     assert body.type_args == (relay.TensorType((10, 10)), relay.TensorType((1, 10)))
     assert z.type_args == ()
@@ -295,7 +304,7 @@ def test_python_relation_receives_known_types_and_attrs() -> None:
 
     op = _op("ty_test.recording", rel, 1)
     x = relay.var("x", shape=(3,))
-    attrs = DictAttrs({"axis": 1})
+    attrs = _AxisAttrs(axis=1)
     func = relay.Function([x], relay.Call(op, [relay.Call(op, [x], attrs)]))
     assert_has_type(func, relay.FuncType([x.checked_type], x.checked_type))
     assert seen == [([x.checked_type], attrs), ([x.checked_type], None)]
@@ -365,7 +374,10 @@ def test_relation_diagnostic_gets_the_location() -> None:
 
 @pytest.mark.spec("TY-6")
 def test_relation_must_return_a_type() -> None:
-    op = _op("ty_test.returns_none", lambda arg_types, attrs: None, 1)
+    def returns_none(arg_types: list[relay.Type], attrs: Any) -> Any:
+        return None
+
+    op = _op("ty_test.returns_none", returns_none, 1)
     x = relay.var("x", shape=(3,))
     with pytest.raises(DiagnosticError, match="returned None, not a type"):
         infer_main(relay.Function([x], relay.Call(op, [x])))
@@ -487,10 +499,11 @@ def test_let_polymorphism() -> None:
     id_var = relay.Var("id")
     xt = relay.TypeVar("xt")
     x = relay.Var("x", xt)
-    body = relay.Tuple([id_var(relay.const(1)), id_var(relay.Tuple([]))])
-    body = relay.Let(id_var, relay.Function([x], x, xt, [xt]), body)
+    calls: relay.Expr = relay.Tuple([id_var(relay.const(1)), id_var(relay.Tuple([]))])
+    body = relay.Let(id_var, relay.Function([x], x, xt, [xt]), calls)
     assert InferTypeLocal(body) == relay.TupleType([I32, relay.TupleType([])])
     main = infer_main(body)
+    assert isinstance(main.body, relay.Let)
     calls = main.body.body
     assert isinstance(calls, relay.Tuple)
     assert [c.type_args for c in calls.fields if isinstance(c, relay.Call)] == [
@@ -547,10 +560,9 @@ def test_type_arg_infer() -> None:
     f = relay.var("f", F32)
     i = relay.var("i", I32)
     mod["main"] = relay.Function([f, i], relay.Tuple([gid(f), gid(i)]))
-    main = infer_mod(mod)["main"]
-    assert isinstance(main, relay.Function)
+    main = function(infer_mod(mod))
     assert isinstance(main.body, relay.Tuple)
-    assert main.checked_type.ret_type == relay.TupleType([F32, I32])
+    assert main.checked_type == relay.FuncType([F32, I32], relay.TupleType([F32, I32]))
     assert [c.type_args for c in main.body.fields if isinstance(c, relay.Call)] == [(F32,), (I32,)]
 
 
