@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import is_
 from typing import assert_never
 
 from typing_extensions import override
@@ -44,7 +45,7 @@ def _same(old: Type | None, new: Type) -> bool:
 
 
 def _kept(new: Sequence[Expr], old: Sequence[Expr]) -> bool:
-    return all(a is b for a, b in zip(new, old, strict=True))
+    return all(map(is_, new, old))
 
 
 class _Resolver:

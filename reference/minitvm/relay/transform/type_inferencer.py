@@ -214,12 +214,14 @@ class TypeInferencer:
             else:
                 self._exit(node, stage, scope, stack)
 
-    def _binder_type(self, var: Var) -> Type:
+    def _declared_type(self, var: Var) -> Type | None:
         if self.mod is None and var.checked_type_ is not None:
             return var.checked_type_
-        if var.type_annotation is not None:
-            return var.type_annotation
-        return self.solver.fresh()
+        return var.type_annotation
+
+    def _binder_type(self, var: Var) -> Type:
+        declared = self._declared_type(var)
+        return declared if declared is not None else self.solver.fresh()
 
     def _enter(self, node: Expr, scope: Scope, stack: list[Frame]) -> None:  # noqa: C901
         if self.mod is None and node.checked_type_ is not None:
@@ -253,9 +255,17 @@ class TypeInferencer:
             case Function():
                 self._enter_function(node, scope, stack)
             case Let():
-                if node.var not in self.types:
-                    self.types[node.var] = self._binder_type(node.var)
-                self.binders.append((node.var, scope))
+                # The variable is in scope in its value only when the value is a function
+                # (recursion); otherwise an un-annotated variable simply takes the value's
+                # type at stage 1.
+                var = node.var
+                if var not in self.types:
+                    declared = self._declared_type(var)
+                    if declared is not None:
+                        self.types[var] = declared
+                    elif isinstance(node.value, Function):
+                        self.types[var] = self.solver.fresh()
+                self.binders.append((var, scope))
                 stack.append((node, 1, scope))
                 stack.append((node.value, 0, scope))
             case If():
@@ -281,13 +291,16 @@ class TypeInferencer:
                 self._exit_function(node)
             case Let() if stage == 1:
                 var = node.var
-                self.unify(
-                    types[var],
-                    types[node.value],
-                    node,
-                    lambda: f"the value bound to {describe(var)}",
-                    "value",
-                )
+                if var not in types:
+                    types[var] = types[node.value]
+                else:
+                    self.unify(
+                        types[var],
+                        types[node.value],
+                        node,
+                        lambda: f"the value bound to {describe(var)}",
+                        "value",
+                    )
                 stack.append((node, 2, scope))
                 stack.append((node.body, 0, scope))
             case Let():
@@ -423,7 +436,11 @@ class TypeInferencer:
         if definition.type_rel is None:
             raise self.error(call, f"{describe(op)} has no type relation")
         self.type_args[call] = arg_types
-        if all(self.solver.first_hole(t) is None for t in arg_types):
+        first_hole = self.solver.first_hole
+        for ty in arg_types:
+            if first_hole(ty) is not None:
+                break
+        else:
             return self.apply_relation(call, arg_types)
         out = self.solver.fresh()
         self.solver.add_constraint(_OpRelation(self, call, arg_types, out))
