@@ -556,14 +556,41 @@ def test_type_arg_infer() -> None:
     x = relay.var("x", a)
     gid = relay.GlobalVar("id")
     mod = tvm.IRModule()
-    mod[gid] = relay.Function([x], x, a, [a])
     f = relay.var("f", F32)
     i = relay.var("i", I32)
     mod["main"] = relay.Function([f, i], relay.Tuple([gid(f), gid(i)]))
+    mod[gid] = relay.Function([x], x, None, [a])  # no return annotation, defined after main
     main = function(infer_mod(mod))
     assert isinstance(main.body, relay.Tuple)
     assert main.checked_type == relay.FuncType([F32, I32], relay.TupleType([F32, I32]))
     assert [c.type_args for c in main.body.fields if isinstance(c, relay.Call)] == [(F32,), (I32,)]
+
+
+@pytest.mark.spec("TY-10")
+def test_polymorphic_global_passed_as_a_monomorphic_function() -> None:
+    a = relay.TypeVar("a")
+    x = relay.var("x", a)
+    gid, apply = relay.GlobalVar("id"), relay.GlobalVar("apply")
+    f = relay.var("f", relay.FuncType([I32], I32))
+    n = relay.var("n", I32)
+    mod = tvm.IRModule()
+    mod[gid] = relay.Function([x], x, a, [a])
+    mod[apply] = relay.Function([f, n], f(n))
+    mod["main"] = relay.Function([], apply(gid, relay.const(1)))
+    typed = infer_mod(mod)
+    assert typed["main"].checked_type == relay.FuncType([], I32)
+    assert typed["id"].checked_type == relay.FuncType([a], a, [a])
+
+
+@pytest.mark.spec("TY-10")
+def test_functions_without_type_parameters_are_monomorphic() -> None:
+    g = relay.var("g")
+    y = relay.var("y")
+    body = relay.Let(
+        g, relay.Function([y], y), relay.Tuple([g(relay.const(1)), g(relay.const(1.0))])
+    )
+    with pytest.raises(DiagnosticError, match=r"argument 0 of the call of %g: expected `int32`"):
+        InferTypeLocal(body)
 
 
 @pytest.mark.spec("TY-10")
