@@ -3,7 +3,7 @@
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
-from minitvm.relay import analysis, interpreter, op, transform
+from minitvm.relay import analysis, interpreter, op, testing, transform
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
@@ -48,6 +48,7 @@ __all__ = [
     "create_executor",
     "interpreter",
     "scalar_type",
+    "testing",
     "transform",
     "var",
     "op",
