@@ -143,26 +143,21 @@ class _Eliminator:
     """Drop or inline let bindings as the usage counts allow (TVM's EliminatorMutator)."""
 
     def __init__(self, usage: _Usage, inline_once: bool) -> None:
-        self.usage = usage
-        self.inline_once = inline_once
+        self.dropped: set[Var] = set()  # bindings elided or inlined
+        self.inlined: dict[Var, Expr] = {}  # variable -> the value replacing its one use
+        for var, value in usage.values.items():
+            action = _action(usage, var, inline_once)
+            if action is not _Action.KEEP:
+                self.dropped.add(var)
+            if action is _Action.INLINE:
+                self.inlined[var] = value
         self.new: dict[Expr, Expr] = {}
-
-    def action(self, var: Var) -> _Action:
-        usage = self.usage
-        if var not in usage.values or not usage.is_pure(var):
-            return _Action.KEEP
-        uses = usage.uses[var]
-        if uses == 0:
-            return _Action.ELIDE
-        if uses == 1 and self.inline_once:
-            return _Action.INLINE
-        return _Action.KEEP
 
     def rewritten(self, child: Expr) -> Expr:
         """The rewrite of a child already walked; an inlined variable becomes its value's.
         (A let's value is walked before its body, so the value's rewrite is ready.)"""
-        if isinstance(child, Var) and self.action(child) is _Action.INLINE:
-            return self.new[self.usage.values[child]]
+        if isinstance(child, Var) and child in self.inlined:
+            return self.new[self.inlined[child]]
         return self.new[child]
 
     def rewrite(self, root: Expr) -> Expr:
@@ -177,13 +172,24 @@ class _Eliminator:
         return self.rewritten(root)
 
     def _let(self, let: Let) -> Expr:
-        if self.action(let.var) is not _Action.KEEP:
+        if let.var in self.dropped:
             return self.rewritten(let.body)
         value = self.rewritten(let.value)
         body = self.rewritten(let.body)
         if value is let.value and body is let.body:
             return let
         return Let(let.var, value, body, span=let.span)
+
+
+def _action(usage: _Usage, var: Var, inline_once: bool) -> _Action:
+    if not usage.is_pure(var):
+        return _Action.KEEP  # an impure value stays exactly where it is
+    uses = usage.uses[var]
+    if uses == 0:
+        return _Action.ELIDE
+    if uses == 1 and inline_once:
+        return _Action.INLINE
+    return _Action.KEEP
 
 
 def _eliminate(func: Function, purity: dict[Var, bool], ignore: bool, inline_once: bool) -> Expr:
