@@ -3,11 +3,16 @@
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
-from minitvm.relay import analysis, transform
+from minitvm.relay import analysis, interpreter, op, transform
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
 from minitvm.relay.function import Function
+from minitvm.relay.interpreter import create_executor
+from minitvm.relay.op.tensor import *  # noqa: F403 - TVM's flat namespace of operator builders
+from minitvm.relay.op.tensor import __all__ as _op_tensor_all
+from minitvm.relay.op.transform import *  # noqa: F403
+from minitvm.relay.op.transform import __all__ as _op_transform_all
 from minitvm.relay.scope_builder import ScopeBuilder
 
 __all__ = [
@@ -35,7 +40,12 @@ __all__ = [
     "Var",
     "analysis",
     "const",
+    "create_executor",
+    "interpreter",
     "scalar_type",
     "transform",
     "var",
+    "op",
+    *_op_tensor_all,
+    *_op_transform_all,
 ]

@@ -7,7 +7,7 @@ same variable and a node used twice is shared. Sequence fields hold tuples.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeAlias, cast
 
@@ -104,10 +104,12 @@ class ExprWithOp(RelayExpr):
     def astuple(self) -> Expr:
         return cast("Expr", self)
 
-    def astext(self, show_meta_data: bool = True) -> str:
+    def astext(
+        self, show_meta_data: bool = True, annotate: Callable[[Expr], str] | None = None
+    ) -> str:
         from minitvm.relay.printer import astext
 
-        return astext(cast("Expr", self), show_meta_data=show_meta_data)
+        return astext(cast("Expr", self), show_meta_data=show_meta_data, annotate=annotate)
 
     @override
     def __str__(self) -> str:
