@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
 import pytest
 
 import minitvm as tvm
@@ -318,3 +319,17 @@ def test_deep_call_chain_and_diamond_ladder() -> None:
     assert isinstance(out.body, relay.Let)
     assert out.body.value is chain
     assert out.body.body is ladder
+
+
+@pytest.mark.spec("DCE-2", "DCE-3")
+def test_results_unchanged_numerically() -> None:
+    a = relay.var("a", shape=(3,))
+    x, dead, y = relay.var("x"), relay.var("dead"), relay.var("y")
+    body = relay.Let(x, a * relay.const(2.0), relay.Let(dead, log(x), relay.Let(y, x + a, y * x)))
+    mod = IRModule.from_expr(relay.Function([a], body))
+    data = np.array([1.0, -2.0, 0.5], dtype="float32")
+    expected = (data * 2 + data) * (data * 2)
+    for options in ({}, {"inline_once": True}):
+        out = dce(mod, **options)
+        result = relay.create_executor(mod=out).evaluate()(data)
+        np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import minitvm as tvm
@@ -385,3 +386,20 @@ def test_deep_call_chain_of_an_inline_function() -> None:
         depth, e = depth + 1, e.args[0]
     assert depth == 100_000
     assert e is out.params[0]
+
+
+@pytest.mark.spec("INL-2")
+def test_results_unchanged_numerically() -> None:
+    mod = IRModule({})
+    a, t = v("a"), relay.var("t")
+    mod["g"] = inline(relay.Function([a], relay.Let(t, a * a, t - a)))
+    g = mod.get_global_var("g")
+    p = v("p")
+    mod["main"] = relay.Function([p], g(p) + g(p * p))
+    out = Inline()(mod)
+    assert names(out) == ["main"]
+    data = np.arange(15, dtype="float32").reshape(SHAPE) / 7
+    sq = data * data
+    expected = (sq - data) + (sq * sq - sq)
+    result = relay.create_executor(mod=out).evaluate()(data)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6)
