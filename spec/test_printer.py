@@ -462,11 +462,11 @@ def test_other_constants_go_to_metadata() -> None:
         assert text.startswith(SEMVER + "meta[relay.Constant][0]\n#[metadata]\n")
     c1 = relay.const([1.0, 2.0])
     c2 = relay.const([1.0, 2.0])
-    prints_as(
-        relay.Tuple([c1, c2, c1]),
-        "(meta[relay.Constant][0], meta[relay.Constant][1], meta[relay.Constant][0])\n"
-        + astext(relay.Tuple([c1, c2, c1])).split("\n", 2)[2],
+    program, section = astext(relay.Tuple([c1, c2, c1])).split("\n#[metadata]\n")
+    assert program == SEMVER + (
+        "(meta[relay.Constant][0], meta[relay.Constant][1], meta[relay.Constant][0])"
     )
+    assert len(json.loads(section)["relay.Constant"]) == 2
 
 
 # --- TXT-10: call attrs -------------------------------------------------------------------
@@ -517,6 +517,22 @@ def test_call_attrs_of_another_class_and_of_non_operators() -> None:
         "  %p\n"
         "};\n"
         '%0(%x, axis=0, attrs_type_key="relay.attrs.OtherAttrs")',
+    )
+
+
+@pytest.mark.spec("TXT-10")
+def test_registered_operators() -> None:
+    x = relay.var("x", shape=(2, 3))
+    y = relay.var("y", shape=(2, 3))
+    decl = "free_var %x: Tensor[(2, 3), float32];\n"
+    assert str(relay.cast(x, "int64")) == decl + 'cast(%x, dtype="int64")'
+    assert str(relay.clip(x, -1.0, 1.5)) == decl + "clip(%x, a_min=-1f, a_max=1.5f)"
+    assert str(relay.clip(x, float("-inf"), float("inf"))) == decl + (
+        "clip(%x, a_min=-inff, a_max=inff)"
+    )
+    assert str(relay.shape_of(x)) == decl + "shape_of(%x)"
+    assert str((x + y) * relay.const(2.0)) == (
+        decl + "free_var %y: Tensor[(2, 3), float32];\n%0 = add(%x, %y);\nmultiply(%0, 2f)"
     )
 
 
@@ -699,10 +715,13 @@ def test_metadata_indices_per_key_and_identity() -> None:
     section = json.loads(text.split("#[metadata]\n")[1])
     assert list(section) == ["relay.Constant", "relay.attrs.OtherAttrs"]
     assert len(section["relay.Constant"]) == 2
-    inf_attrs = relay.Call(CONV, [x], OtherAttrs(axis=1))
-    f = relay.Function([], relay.Tuple([])).with_attr("w", FloatImm("float32", float("inf")))
-    section = json.loads(astext(relay.Tuple([inf_attrs, f])).split("#[metadata]\n")[1])
-    assert section["relay.attrs.OtherAttrs"][0]["fields"] == {"axis": 1}
+    other_op = _op("txt.other", OtherAttrs)
+    odd = relay.Call(other_op, [x], ConvAttrs(strides=(2, 1), epsilon=float("-inf")))
+    section = json.loads(astext(odd).split("#[metadata]\n")[1])
+    fields = section["relay.attrs.ConvAttrs"][0]["fields"]
+    assert fields["strides"] == [2, 1]
+    assert fields["epsilon"] == {"type_key": "float", "value": "-inf"}
+    assert fields["channels"] is None
 
 
 # --- TXT-15: deep programs, determinism ---------------------------------------------------

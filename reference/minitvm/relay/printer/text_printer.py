@@ -11,9 +11,11 @@ of the enclosing scope where it is first needed, and referred to by ``%N`` after
 
 The printer keeps TVM's structure and state (its memo tables, scope stack, name and temporary
 counters) so that names, numbering and the order of lines are TVM's. TVM's printer recurses;
-here every method that would recurse is a generator that yields the sub-task it needs and
-receives its text back, and ``_drive`` runs the tasks on an explicit stack. The dataflow
-expansion (``ExpandDataflow``) is a loop, as in TVM, and let chains are a loop.
+here the steps are generators. A step that goes on to print a sub-expression yields that
+sub-step to ``_drive``, which runs the steps on an explicit stack and sends each result back;
+steps of bounded nesting are delegated with ``yield from``. The dataflow expansion
+(``ExpandDataflow``) and let chains are loops, as in TVM. The text is built as ``Doc`` ropes,
+written out once at the end, so deep nesting costs no more than the output.
 """
 
 from __future__ import annotations
