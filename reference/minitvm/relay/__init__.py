@@ -3,11 +3,12 @@
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
-from minitvm.relay import analysis, op, transform
+from minitvm.relay import analysis, interpreter, op, testing, transform
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
 from minitvm.relay.function import Function
+from minitvm.relay.interpreter import create_executor
 from minitvm.relay.op import annotation, nn
 from minitvm.relay.op.algorithm import *  # noqa: F403 - TVM's flat namespace of operator builders
 from minitvm.relay.op.algorithm import __all__ as _op_algorithm_all
@@ -44,7 +45,10 @@ __all__ = [
     "Var",
     "analysis",
     "const",
+    "create_executor",
+    "interpreter",
     "scalar_type",
+    "testing",
     "transform",
     "var",
     "op",
