@@ -10,7 +10,9 @@ TVM: ``src/relay/transforms/type_infer.cc``. Three stages, as there:
    ``checked_type_``, missing parameter, let-variable and return annotations filled, and
    ``Call.type_args`` set (argument types for operators, the instantiation for polymorphic
    callees). A node whose children, type and fields are unchanged is kept as is, so typing a
-   typed program returns the same objects.
+   typed program returns the same objects. A variable with a complete annotation is always
+   kept: its type, which can only be the annotation, is recorded in it in place (like
+   InferTypeLocal does), so variables keep their identity as TVM's shared ``vid`` fields do.
 
 Unlike TVM, the whole module is one inference problem: a global's un-annotated parameters may
 be inferred from its body or from its calls, and mutually recursive globals are typed together.
