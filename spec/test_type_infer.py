@@ -179,6 +179,28 @@ def test_missing_annotations_are_filled() -> None:
 
 
 @pytest.mark.spec("TY-2")
+def test_inferred_annotations_equal_written_ones() -> None:
+    tp = relay.TensorType((3,))
+
+    def before() -> relay.Function:
+        a = relay.TypeVar("a")
+        y = relay.var("y", a)
+        x, v = relay.var("x", tp), relay.var("v")
+        id_func = relay.Function([y], y, None, [a])
+        return relay.Function([x], relay.Let(v, log(x), id_func(v)))
+
+    def expected() -> relay.Function:
+        a = relay.TypeVar("a")
+        y = relay.var("y", a)
+        x, v = relay.var("x", tp), relay.var("v", tp)
+        id_func = relay.Function([y], y, a, [a])
+        call = relay.Call(id_func, [v], type_args=[tp])
+        return relay.Function([x], relay.Let(v, log(x), call), tp)
+
+    tvm.ir.assert_structural_equal(testing.run_infer_type(before()), expected())
+
+
+@pytest.mark.spec("TY-2")
 def test_type_args_of_operator_calls() -> None:
     x = relay.var("x", shape=(10, 10))
     y = relay.var("y", shape=(1, 10))
@@ -297,6 +319,20 @@ def test_add_broadcast_op() -> None:
     t2 = relay.TensorType((5, 10, 1), "float32")
     t3 = relay.TensorType((5, 10, 4), "float32")
     assert_has_type(func, relay.FuncType([t1, t2], t3))
+
+
+@pytest.mark.spec("TY-5")
+def test_registered_operators() -> None:
+    i = relay.var("i", shape=[], dtype="int32")
+    eq = relay.equal(i, relay.const(0, dtype="int32"))
+    assert InferTypeLocal(relay.Function([i], eq)) == relay.FuncType([I32], BOOL)
+    x = relay.var("x", shape=[])
+    assert_has_type(relay.Function([x], relay.log(x)), relay.FuncType([F32], F32))
+    a, b = relay.var("a", shape=(10, 4)), relay.var("b", shape=(5, 10, 1))
+    body = testing.run_infer_type(a + b)
+    assert body.checked_type == relay.TensorType((5, 10, 4))
+    parts = relay.split(relay.var("d", shape=(6, 4)), 3, axis=0)
+    assert InferTypeLocal(parts[1]) == relay.TensorType((2, 4))
 
 
 @pytest.mark.spec("TY-5")
