@@ -482,6 +482,36 @@ def test_primitive_functions_are_called_like_functions() -> None:
     np.testing.assert_array_equal(run(f)(xd).numpy(), (xd + 2 * xd) * (2 * xd))
 
 
+@pytest.mark.spec("INTERP-8", "INTERP-11")
+def test_library_operators_and_sugar() -> None:
+    x = relay.var("x", shape=(10, 10))
+    y = relay.var("y", shape=(1, 10))
+    f = relay.create_executor().evaluate(relay.Function([x, y], x * y - relay.negative(y)))
+    rng = np.random.default_rng(1)
+    xd = rng.random((10, 10), dtype="float32")
+    yd = rng.random((1, 10), dtype="float32")
+    np.testing.assert_allclose(f(xd, yd).numpy(), xd * yd + yd, rtol=1e-6)
+
+
+@pytest.mark.spec("INTERP-8", "INTERP-13")
+def test_tail_recursive_loop_with_scope_builder() -> None:
+    mod = tvm.IRModule()
+    sum_up = relay.GlobalVar("sum_up")
+    i = relay.var("i", shape=(), dtype="int32")
+    accum = relay.var("accum", shape=(), dtype="int32")
+    sb = relay.ScopeBuilder()
+    with sb.if_scope(relay.equal(i, relay.const(0, "int32"))):
+        sb.ret(accum)
+    with sb.else_scope():
+        one_less = relay.subtract(i, relay.const(1, "int32"))
+        new_accum = relay.add(accum, i)
+        sb.ret(relay.Call(sum_up, [one_less, new_accum]))
+    mod[sum_up] = relay.Function([i, accum], sb.get())
+    f = relay.create_executor(mod=mod).evaluate(sum_up)
+    assert int(f(10, 0).numpy()) == 55
+    assert int(f(i=10_000, accum=0).numpy()) == 50_005_000
+
+
 # --- INTERP-9 and INTERP-10: if, tuples ------------------------------------------------------
 
 
