@@ -4,7 +4,7 @@
 features minitvm covers.
 """
 
-from minitvm import error, ir, runtime, tir, transform
+from minitvm import error, ir, runtime, target, tir, transform
 from minitvm.ir import IRModule
 from minitvm.runtime import Device, cpu, cuda, device, gpu
 from minitvm.runtime import ndarray as nd
@@ -22,6 +22,7 @@ __all__ = [
     "ir",
     "nd",
     "runtime",
+    "target",
     "tir",
     "transform",
 ]
