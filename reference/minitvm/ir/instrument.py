@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, overload
 
 from typing_extensions import override
 
@@ -44,21 +44,19 @@ class PassInstrument:
         pass
 
 
-def pass_instrument(pi_cls: type[Any] | None = None, name: str | None = None) -> Any:
+@overload
+def pass_instrument(pi_cls: type[Any], name: str | None = None) -> type[PassInstrument]: ...
+@overload
+def pass_instrument(
+    pi_cls: None = None, name: str | None = None
+) -> Callable[[type[Any]], type[PassInstrument]]: ...
+def pass_instrument(
+    pi_cls: type[Any] | None = None, name: str | None = None
+) -> type[PassInstrument] | Callable[[type[Any]], type[PassInstrument]]:
     """Decorate a class defining some of the hooks to make it a PassInstrument subclass."""
 
     def create(cls: type[Any]) -> type[PassInstrument]:
-        ns: dict[str, Callable[..., Any]] = {}
-        for hook in (
-            "enter_pass_ctx",
-            "exit_pass_ctx",
-            "should_run",
-            "run_before_pass",
-            "run_after_pass",
-        ):
-            if hasattr(cls, hook):
-                ns[hook] = getattr(cls, hook)
-        return type(name or cls.__name__, (cls, PassInstrument), ns)
+        return type(name or cls.__name__, (cls, PassInstrument), {})
 
     if pi_cls is not None:
         return create(pi_cls)

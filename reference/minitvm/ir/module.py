@@ -6,7 +6,7 @@ mutate their input module; they build a new one (``copy`` gives a shallow copy t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from typing_extensions import override
@@ -149,10 +149,12 @@ class IRModule:
         new.attrs = self.attrs.with_attr(key, value)
         return new
 
-    def astext(self, show_meta_data: bool = True) -> str:
+    def astext(
+        self, show_meta_data: bool = True, annotate: Callable[[Expr], str] | None = None
+    ) -> str:
         from minitvm.relay.printer import astext
 
-        return astext(self, show_meta_data=show_meta_data)
+        return astext(self, show_meta_data=show_meta_data, annotate=annotate)
 
     @override
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ import contextvars
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
 
 from typing_extensions import override
 
@@ -34,6 +34,7 @@ __all__ = [
     "ModulePass",
     "Pass",
     "PassContext",
+    "PassDecorator",
     "PassInfo",
     "PrintIR",
     "Sequential",
@@ -212,6 +213,9 @@ class PassContext:
 _DEFAULT_CONTEXT = PassContext()
 
 
+_P = TypeVar("_P", bound="Pass")
+
+
 # --- passes -----------------------------------------------------------------------------
 
 
@@ -298,43 +302,78 @@ class Sequential(Pass):
         return mod
 
 
-_T = TypeVar("_T")
+class _ClassPassDecorator:
+    """Wrap a class with ``transform_module`` so that instantiating it gives a ModulePass."""
+
+    def __init__(self, cls: type[Any], info: PassInfo) -> None:
+        self._cls = cls
+        self._info = info
+        self.__name__ = cls.__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ModulePass:
+        inst = self._cls(*args, **kwargs)
+        return ModulePass(inst.transform_module, self._info)
 
 
+class PassDecorator(Generic[_P]):
+    """What ``module_pass(opt_level=...)`` returns: apply it to a function or a class."""
+
+    def __init__(
+        self, make: Callable[[Any, PassInfo], Any], info: Callable[[str], PassInfo]
+    ) -> None:
+        self._make = make
+        self._info = info
+
+    @overload
+    def __call__(self, func_or_cls: type[Any]) -> Callable[..., _P]: ...
+    @overload
+    def __call__(self, func_or_cls: Callable[..., Any]) -> _P: ...
+    def __call__(self, func_or_cls: Any) -> Any:
+        return self._make(func_or_cls, self._info(func_or_cls.__name__))
+
+
+def _make_module_pass(func_or_cls: Any, info: PassInfo) -> Any:
+    if isinstance(func_or_cls, type):
+        return _ClassPassDecorator(func_or_cls, info)
+    return ModulePass(func_or_cls, info)
+
+
+@overload
 def module_pass(
-    pass_func: Any = None,
+    pass_func: None = None,
     opt_level: int | None = None,
     name: str | None = None,
     required: Sequence[str] | None = None,
     traceable: bool = False,
-) -> Any:
+) -> PassDecorator[ModulePass]: ...
+@overload
+def module_pass(
+    pass_func: ModuleFunc,
+    opt_level: int | None = None,
+    name: str | None = None,
+    required: Sequence[str] | None = None,
+    traceable: bool = False,
+) -> ModulePass: ...
+def module_pass(
+    pass_func: ModuleFunc | None = None,
+    opt_level: int | None = None,
+    name: str | None = None,
+    required: Sequence[str] | None = None,
+    traceable: bool = False,
+) -> ModulePass | PassDecorator[ModulePass]:
     """Make a ModulePass from a function ``(mod, ctx) -> mod`` or a class with
     ``transform_module``, as a decorator (with or without arguments) or a call."""
     if opt_level is None:
         raise TVMError("module_pass: opt_level must be given")
+    level = opt_level
 
-    def create(func_or_cls: Any) -> Any:
-        pass_name = name or func_or_cls.__name__
-        info = PassInfo(opt_level, pass_name, required, traceable)
-        if isinstance(func_or_cls, type):
-            cls = func_or_cls
+    def info(default_name: str) -> PassInfo:
+        return PassInfo(level, name or default_name, required, traceable)
 
-            class PyModulePass(ModulePass):
-                def __init__(self, *args: Any, **kwargs: Any) -> None:
-                    inst = cls(*args, **kwargs)
-                    super().__init__(inst.transform_module, info)
-                    self._inst = inst
-
-                def __getattr__(self, attr: str) -> Any:
-                    return getattr(self._inst, attr)
-
-            PyModulePass.__name__ = cls.__name__
-            return PyModulePass
-        return ModulePass(func_or_cls, info)
-
+    decorator: PassDecorator[ModulePass] = PassDecorator(_make_module_pass, info)
     if pass_func is not None:
-        return create(pass_func)
-    return create
+        return decorator(pass_func)
+    return decorator
 
 
 # --- a registry of passes by name (for ``required``) -------------------------------------

@@ -74,6 +74,6 @@ def const(value: Any, dtype: object = None, span: Span | None = None) -> Constan
         elif arr.dtype == np.float64:
             arr = arr.astype("float32")
     check_dtype(arr.dtype)
-    arr = np.ascontiguousarray(arr)
+    arr = np.array(arr, order="C")  # ascontiguousarray would make a 0-d array 1-d
     arr.flags.writeable = False
     return Constant(NDArray(arr), span=span)

@@ -70,7 +70,7 @@ def array(
     data = arr.numpy() if isinstance(arr, NDArray) else np.array(arr)
     if dtype is not None:
         data = data.astype(check_dtype(dtype))
-    return NDArray(np.ascontiguousarray(data), device)
+    return NDArray(np.array(data, order="C"), device)
 
 
 def empty(shape: tuple[int, ...], dtype: str = "float32", device: Device | None = None) -> NDArray:

@@ -8,13 +8,13 @@ on the whole module, as TVM does.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, overload
 
 from typing_extensions import override
 
 from minitvm.error import TVMError
 from minitvm.ir.module import IRModule
-from minitvm.ir.transform import Pass, PassContext, PassInfo, get_pass
+from minitvm.ir.transform import Pass, PassContext, PassDecorator, PassInfo, get_pass
 from minitvm.relay.function import Function
 
 __all__ = ["FunctionPass", "function_pass", "skip_function"]
@@ -51,36 +51,58 @@ class FunctionPass(Pass):
         return get_pass("InferType")._run(updated, ctx)
 
 
+class _ClassPassDecorator:
+    """Wrap a class with ``transform_function`` so instantiating it gives a FunctionPass."""
+
+    def __init__(self, cls: type[Any], info: PassInfo) -> None:
+        self._cls = cls
+        self._info = info
+        self.__name__ = cls.__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> FunctionPass:
+        inst = self._cls(*args, **kwargs)
+        return FunctionPass(inst.transform_function, self._info)
+
+
+def _make_function_pass(func_or_cls: Any, info: PassInfo) -> Any:
+    if isinstance(func_or_cls, type):
+        return _ClassPassDecorator(func_or_cls, info)
+    return FunctionPass(func_or_cls, info)
+
+
+@overload
 def function_pass(
-    pass_func: Any = None,
+    pass_func: None = None,
     opt_level: int | None = None,
     name: str | None = None,
     required: Sequence[str] | None = None,
     traceable: bool = False,
-) -> Any:
+) -> PassDecorator[FunctionPass]: ...
+@overload
+def function_pass(
+    pass_func: FunctionFunc,
+    opt_level: int | None = None,
+    name: str | None = None,
+    required: Sequence[str] | None = None,
+    traceable: bool = False,
+) -> FunctionPass: ...
+def function_pass(
+    pass_func: FunctionFunc | None = None,
+    opt_level: int | None = None,
+    name: str | None = None,
+    required: Sequence[str] | None = None,
+    traceable: bool = False,
+) -> FunctionPass | PassDecorator[FunctionPass]:
     """Make a FunctionPass from ``(func, mod, ctx) -> func`` or from a class with
     ``transform_function``, as a decorator (with or without arguments) or a call."""
     if opt_level is None:
         raise TVMError("function_pass: opt_level must be given")
+    level = opt_level
 
-    def create(func_or_cls: Any) -> Any:
-        info = PassInfo(opt_level, name or func_or_cls.__name__, required, traceable)
-        if isinstance(func_or_cls, type):
-            cls = func_or_cls
+    def info(default_name: str) -> PassInfo:
+        return PassInfo(level, name or default_name, required, traceable)
 
-            class PyFunctionPass(FunctionPass):
-                def __init__(self, *args: Any, **kwargs: Any) -> None:
-                    inst = cls(*args, **kwargs)
-                    super().__init__(inst.transform_function, info)
-                    self._inst = inst
-
-                def __getattr__(self, attr: str) -> Any:
-                    return getattr(self._inst, attr)
-
-            PyFunctionPass.__name__ = cls.__name__
-            return PyFunctionPass
-        return FunctionPass(func_or_cls, info)
-
+    decorator: PassDecorator[FunctionPass] = PassDecorator(_make_function_pass, info)
     if pass_func is not None:
-        return create(pass_func)
-    return create
+        return decorator(pass_func)
+    return decorator

@@ -1,0 +1,406 @@
+"""The evaluator: an explicit-stack machine over Relay expressions.
+
+Corresponds to ``Interpreter`` in TVM's ``src/relay/backend/interpreter.cc``, which is a
+recursive ``ExprFunctor``. Here nothing recurses: the machine keeps a work stack of
+``(node, phase)`` tasks and ``_Return`` markers, in the style of a CEK machine.
+
+* An *activation* (``Env``) is a dict, one per function call. It maps the variables bound in
+  the call (parameters, let variables, captured free variables) to their values, and every
+  node already evaluated in the call to its value. The second role is a memo: a node shared
+  within one activation is evaluated once, so DAGs with heavy sharing cost time linear in
+  their unique nodes (Relay without references is pure, so this is unobservable).
+* A task ``(node, 0)`` asks for ``node``'s value in the current activation; the node pushes
+  a later phase of itself and its unevaluated children, and the later phase reads the
+  children's values from the activation and stores its own. Lets, ifs and calls evaluate
+  their body or branch through the stack too, so deep let chains, call chains and deep
+  recursion (non-tail as well as tail) grow the heap-allocated stack, never Python's.
+* A call of a closure pushes ``_Return(call, caller_env, body)`` and switches to the
+  callee's fresh activation; the marker copies the body's value back into the caller.
+
+Operator calls run the operator's numpy kernel (``eval_op``). The output type a kernel is
+given is the call's checked type when InferType left a concrete one, else it is computed by
+the operator's type relation from the argument values, so the machine also runs untyped
+programs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias, assert_never
+
+import numpy as np
+
+from minitvm.error import DiagnosticError, InternalError, OpNotImplemented, TVMError
+from minitvm.ir.attrs import Attrs
+from minitvm.ir.expr import GlobalVar
+from minitvm.ir.module import IRModule
+from minitvm.ir.op import Op
+from minitvm.ir.type import TensorType, Type
+from minitvm.relay.analysis import free_vars
+from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.function import Function
+from minitvm.relay.interpreter.values import (
+    Closure,
+    Env,
+    Value,
+    check_value,
+    describe,
+    dtype_name,
+    is_concrete,
+    map_tuples,
+    value_type,
+)
+
+__all__ = ["Machine", "eval_op", "infer_op_type"]
+
+_ATOMS = (Constant, GlobalVar, Op)
+"""Nodes whose value is read directly, never computed through the stack."""
+
+_START, _CHILDREN_DONE, _TRUE_DONE, _FALSE_DONE = 0, 1, 2, 3
+"""Task phases. A let uses ``_TRUE_DONE`` for "body evaluated"."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Return:
+    """Return from a closure call: store the callee body's value as the call's value."""
+
+    call: Call
+    caller: Env
+    body: Expr
+
+
+_Task: TypeAlias = tuple[Expr, int] | _Return
+
+
+def _name(expr: Expr) -> str:
+    match expr:
+        case GlobalVar():
+            return f"@{expr.name_hint}"
+        case Var():
+            return f"%{expr.name_hint}"
+        case Op():
+            return expr.name
+        case _:
+            return f"a {type(expr).__name__}"
+
+
+def _where(expr: Expr) -> str | None:
+    """The location of ``expr`` for a diagnostic: its span, if it has one."""
+    return None if expr.span is None else str(expr.span)
+
+
+class Machine:
+    """Evaluates expressions against a module. Reusable: global closures and free-variable
+    sets are cached per node, so repeated calls pay for each only once."""
+
+    def __init__(self, mod: IRModule | None = None) -> None:
+        self.mod = mod
+        self._globals: dict[GlobalVar, Closure] = {}
+        self._free_vars: dict[Function, tuple[Var, ...]] = {}
+
+    # --- entry points ---------------------------------------------------------------------
+
+    def evaluate(self, expr: Expr, env: Env | None = None) -> Value:
+        """The value of ``expr``; ``env`` binds its free variables."""
+        activation: Env = {} if env is None else env
+        with np.errstate(all="ignore"):
+            self._run(expr, activation)
+        return self.value_of(expr, activation)
+
+    def apply(self, closure: Closure, args: Sequence[Value], where: str) -> Value:
+        """Call ``closure`` with argument values (the Python-facing call)."""
+        activation = self._activate(closure, args, where)
+        body = closure.func.body
+        with np.errstate(all="ignore"):
+            self._run(body, activation)
+        return self.value_of(body, activation)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def _run(self, root: Expr, env: Env) -> None:  # noqa: C901  (one flat dispatch loop)
+        stack: list[_Task] = []
+        _push(stack, env, root)
+        pop = stack.pop
+        while stack:
+            task = pop()
+            if isinstance(task, _Return):
+                value = self.value_of(task.body, env)
+                env = task.caller
+                env[task.call] = value
+                continue
+            node, phase = task
+            if phase == _START and node in env:
+                continue
+            match node:
+                case Call():
+                    env = self._step_call(node, phase, env, stack)
+                case Let():
+                    self._step_let(node, phase, env, stack)
+                case If():
+                    self._step_if(node, phase, env, stack)
+                case Tuple() | TupleGetItem():
+                    self._step_tuple(node, phase, env, stack)
+                case Function():
+                    env[node] = self._closure(node, env, None)
+                case Var():
+                    raise DiagnosticError(f"unbound variable {_name(node)}", _where(node))
+                case GlobalVar() | Constant() | Op():
+                    pass  # read directly by value_of
+                case _:
+                    assert_never(node)
+
+    def value_of(self, node: Expr, env: Env) -> Value:
+        """The value of an evaluated node, a variable or an atom in activation ``env``."""
+        value = env.get(node)
+        if value is not None:
+            return value
+        match node:
+            case Constant():
+                data: Value = np.asarray(node.data)
+                return data
+            case GlobalVar():
+                return self.global_closure(node)
+            case Var():
+                raise DiagnosticError(f"unbound variable {_name(node)}", _where(node))
+            case Op():
+                raise DiagnosticError(
+                    f"operator {node.name} is used as a value; only calls of operators can be "
+                    "evaluated (wrap it in a function)",
+                    _where(node),
+                )
+            case _:
+                raise InternalError(f"{_name(node)} was read before it was evaluated")
+
+    # --- one step per node kind -----------------------------------------------------------
+
+    def _step_call(self, call: Call, phase: int, env: Env, stack: list[_Task]) -> Env:
+        callee = call.op
+        if phase == _START:
+            stack.append((call, _CHILDREN_DONE))
+            _push_all(stack, env, call.args)
+            if not isinstance(callee, Op):
+                _push(stack, env, callee)
+            return env
+        args = [self.value_of(a, env) for a in call.args]
+        if isinstance(callee, Op):
+            out_type = call.checked_type_ if is_concrete(call.checked_type_) else None
+            env[call] = _eval_op(callee, call.attrs, args, out_type)
+            return env
+        fn = self.value_of(callee, env)
+        if not isinstance(fn, Closure):
+            raise DiagnosticError(
+                f"call of {_name(callee)}: the callee is not a function, it is {describe(fn)}",
+                _where(call),
+            )
+        activation = self._activate(fn, args, f"call of {_name(callee)}")
+        body = fn.func.body
+        stack.append(_Return(call, env, body))
+        _push(stack, activation, body)
+        return activation
+
+    def _step_let(self, let: Let, phase: int, env: Env, stack: list[_Task]) -> None:
+        if phase == _TRUE_DONE:
+            env[let] = self.value_of(let.body, env)
+            return
+        # Bind, then go straight on into a body that is itself a let: a let chain is walked
+        # by this loop, leaving only the "store my value" task of each let on the stack.
+        while True:
+            value = let.value
+            if isinstance(value, Function):
+                # A let-bound function may call itself through the let variable.
+                env[let.var] = self._closure(value, env, let.var)
+            elif phase == _CHILDREN_DONE or value in env or isinstance(value, _ATOMS):
+                env[let.var] = self.value_of(value, env)
+            else:
+                stack.append((let, _CHILDREN_DONE))
+                stack.append((value, _START))
+                return
+            stack.append((let, _TRUE_DONE))
+            body = let.body
+            if not isinstance(body, Let) or body in env:
+                _push(stack, env, body)
+                return
+            let, phase = body, _START
+
+    def _step_if(self, ite: If, phase: int, env: Env, stack: list[_Task]) -> None:
+        if phase == _START:
+            stack.append((ite, _CHILDREN_DONE))
+            _push(stack, env, ite.cond)
+        elif phase == _CHILDREN_DONE:
+            cond = self.value_of(ite.cond, env)
+            if not (isinstance(cond, np.ndarray) and cond.dtype == np.bool_ and cond.shape == ()):
+                raise DiagnosticError(
+                    f"if: the condition must be a bool scalar, got {describe(cond)}",
+                    _where(ite),
+                )
+            taken = bool(cond)
+            stack.append((ite, _TRUE_DONE if taken else _FALSE_DONE))
+            _push(stack, env, ite.true_branch if taken else ite.false_branch)
+        else:
+            branch = ite.true_branch if phase == _TRUE_DONE else ite.false_branch
+            env[ite] = self.value_of(branch, env)
+
+    def _step_tuple(
+        self, node: Tuple | TupleGetItem, phase: int, env: Env, stack: list[_Task]
+    ) -> None:
+        if phase == _START:
+            stack.append((node, _CHILDREN_DONE))
+            _push_all(stack, env, node.fields if isinstance(node, Tuple) else (node.tuple_value,))
+        elif isinstance(node, Tuple):
+            env[node] = tuple([self.value_of(f, env) for f in node.fields])
+        else:
+            tup = self.value_of(node.tuple_value, env)
+            if not isinstance(tup, tuple) or not 0 <= node.index < len(tup):
+                raise DiagnosticError(
+                    f"tuple projection .{node.index}: expected a tuple with more than "
+                    f"{node.index} fields, got {describe(tup)}",
+                    _where(node),
+                )
+            env[node] = tup[node.index]
+
+    # --- closures and globals -------------------------------------------------------------
+
+    def _closure(self, func: Function, env: Env, rec_var: Var | None) -> Closure:
+        fvs = self._free_vars.get(func)
+        if fvs is None:
+            fvs = tuple(free_vars(func))
+            self._free_vars[func] = fvs
+        captured: Env = {}
+        for var in fvs:
+            if var is rec_var:
+                continue
+            value = env.get(var)
+            if value is None:
+                raise DiagnosticError(
+                    f"unbound variable {_name(var)} (a free variable of a function)",
+                    _where(func),
+                )
+            captured[var] = value
+        return Closure(func, captured, rec_var)
+
+    def _activate(self, closure: Closure, args: Sequence[Value], where: str) -> Env:
+        params = closure.func.params
+        if len(args) != len(params):
+            names = ", ".join(_name(p) for p in params)
+            raise DiagnosticError(
+                f"{where}: expected {len(params)} arguments ({names}), got {len(args)}"
+            )
+        activation: Env = dict(closure.env)
+        if closure.rec_var is not None:
+            activation[closure.rec_var] = closure
+        activation.update(zip(params, args, strict=True))
+        return activation
+
+    def global_closure(self, gv: GlobalVar) -> Closure:
+        """The closure of a global function (no captured variables), made once."""
+        closure = self._globals.get(gv)
+        if closure is None:
+            mod = self.mod
+            func: object = None
+            if mod is not None and gv in mod:
+                func = mod[gv]
+            elif mod is not None and mod.contains_global_var(gv.name_hint):
+                func = mod[gv.name_hint]
+            if func is None:
+                raise DiagnosticError(f"global function @{gv.name_hint} is not in the module")
+            if not isinstance(func, Function):
+                raise DiagnosticError(
+                    f"global @{gv.name_hint} is a {type(func).__name__}, not a Relay function"
+                )
+            closure = Closure(func, {})
+            self._globals[gv] = closure
+        return closure
+
+
+def _push(stack: list[_Task], env: Env, node: Expr) -> None:
+    if node not in env and not isinstance(node, _ATOMS):
+        stack.append((node, _START))
+
+
+def _push_all(stack: list[_Task], env: Env, nodes: Sequence[Expr]) -> None:
+    # Reversed, so that the first child is evaluated first.
+    for node in reversed(nodes):
+        if node not in env and not isinstance(node, _ATOMS):
+            stack.append((node, _START))
+
+
+# --- operators ------------------------------------------------------------------------------
+
+
+def infer_op_type(op: Op, attrs: Attrs | None, args: Sequence[Value]) -> Type:
+    """The output type of ``op`` applied to these values, by the operator's type relation."""
+    definition = op.definition
+    if definition.type_rel is None:
+        raise DiagnosticError(
+            f"operator {op.name} has no type relation, so its output type is unknown; "
+            "run InferType on the program first"
+        )
+    arg_types = [value_type(a, f"argument {i} of {op.name}") for i, a in enumerate(args)]
+    out = definition.type_rel(arg_types, attrs)
+    if not is_concrete(out):
+        raise DiagnosticError(f"operator {op.name}: the relation gave a non-concrete type")
+    return out
+
+
+def eval_op(
+    op: Op, attrs: Attrs | None, args: Sequence[Value], out_type: Type | None = None
+) -> Value:
+    """Apply ``op``'s numpy kernel: numpy arrays (or tuples of them) in and out.
+
+    ``out_type`` is the call's output type; when None it is computed by the type relation.
+    Kernels run with numpy floating-point warnings silenced (inf/nan results are values, as
+    in compiled code), and their results are checked against ``out_type``: a mismatch is a
+    bug in the operator's definition and raises InternalError.
+    """
+    with np.errstate(all="ignore"):
+        return _eval_op(op, attrs, args, out_type)
+
+
+def _eval_op(op: Op, attrs: Attrs | None, args: Sequence[Value], out_type: Type | None) -> Value:
+    # The machine calls this directly: it silences numpy warnings once for a whole run.
+    definition = op.definition
+    if definition.kernel is None:
+        raise OpNotImplemented(f"operator {op.name} has no reference kernel")
+    if definition.num_inputs >= 0 and len(args) != definition.num_inputs:
+        raise DiagnosticError(
+            f"operator {op.name} takes {definition.num_inputs} arguments, got {len(args)}"
+        )
+    if out_type is None:
+        out_type = infer_op_type(op, attrs, args)
+    try:
+        result = definition.kernel(attrs, list(args), out_type)
+    except TVMError:
+        raise
+    except Exception as exc:
+        raise InternalError(f"the kernel of operator {op.name} failed: {exc!r}") from exc
+    return _check_result(op, result, out_type)
+
+
+def _kernel_leaf(op: Op, obj: object) -> Value:
+    if isinstance(obj, np.ndarray):
+        return obj
+    if isinstance(obj, np.generic):
+        scalar: Value = np.asarray(obj)
+        return scalar
+    raise InternalError(f"the kernel of operator {op.name} returned a {type(obj).__name__}")
+
+
+def _check_result(op: Op, result: object, out_type: Type) -> Value:
+    if isinstance(result, np.generic):
+        result = np.asarray(result)
+    if (
+        isinstance(result, np.ndarray)
+        and isinstance(out_type, TensorType)
+        and result.shape == out_type.shape
+        and dtype_name(result.dtype) == out_type.dtype
+    ):
+        return result  # the common case, checked without the general walk
+    value: Value = map_tuples(
+        result, lambda o: isinstance(o, tuple | list), lambda o: _kernel_leaf(op, o)
+    )
+    try:
+        check_value(value, out_type, f"the result of operator {op.name}")
+    except DiagnosticError as exc:
+        raise InternalError(f"{exc.message} (its kernel disagrees with its type)") from None
+    return value
