@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
+from typing_extensions import override
 
 import minitvm as tvm
 from conformance.helpers import assert_same_results, run_main
@@ -36,6 +37,7 @@ def _typed(p: Program) -> IRModule:
 class _Renamer(ExprMutator):
     """Replace every bound and free variable by a fresh one with another name."""
 
+    @override
     def visit_var(self, var: Var) -> Expr:
         return relay.Var("renamed_" + var.name_hint, var.type_annotation)
 
