@@ -2,6 +2,7 @@
 
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
 from minitvm.relay.transform.dead_code import DeadCodeElimination
+from minitvm.relay.transform.fold_constant import FoldConstant, FoldConstantExpr
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.inline import Inline
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
@@ -12,6 +13,8 @@ from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
 __all__ = [
     "DeadCodeElimination",
+    "FoldConstant",
+    "FoldConstantExpr",
     "FunctionPass",
     "InferType",
     "InferTypeLocal",
