@@ -2,6 +2,7 @@
 
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
 from minitvm.relay.transform.dead_code import DeadCodeElimination
+from minitvm.relay.transform.eliminate_common_subexpr import EliminateCommonSubexpr
 from minitvm.relay.transform.fold_constant import FoldConstant, FoldConstantExpr
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.inline import Inline
@@ -14,6 +15,7 @@ from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
 __all__ = [
     "DeadCodeElimination",
+    "EliminateCommonSubexpr",
     "FoldConstant",
     "FoldConstantExpr",
     "FunctionPass",
