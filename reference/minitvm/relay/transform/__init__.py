@@ -1,6 +1,7 @@
 """Relay passes (``relay.transform``)."""
 
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
+from minitvm.relay.transform.canonicalize_ops import CanonicalizeOps
 from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.eliminate_common_subexpr import EliminateCommonSubexpr
 from minitvm.relay.transform.fold_constant import FoldConstant, FoldConstantExpr
@@ -14,6 +15,7 @@ from minitvm.relay.transform.to_graph_normal_form import ToGraphNormalForm
 from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
 __all__ = [
+    "CanonicalizeOps",
     "DeadCodeElimination",
     "EliminateCommonSubexpr",
     "FoldConstant",
