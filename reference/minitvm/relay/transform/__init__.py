@@ -4,6 +4,7 @@ from minitvm.relay.analysis.well_formed import WellFormedInstrument
 from minitvm.relay.transform.canonicalize_ops import CanonicalizeOps
 from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.eliminate_common_subexpr import EliminateCommonSubexpr
+from minitvm.relay.transform.fast_math import FastMath
 from minitvm.relay.transform.fold_constant import FoldConstant, FoldConstantExpr
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.inline import Inline
@@ -18,6 +19,7 @@ __all__ = [
     "CanonicalizeOps",
     "DeadCodeElimination",
     "EliminateCommonSubexpr",
+    "FastMath",
     "FoldConstant",
     "FoldConstantExpr",
     "FunctionPass",
