@@ -10,6 +10,7 @@ from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.inline import Inline
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
 from minitvm.relay.transform.simplify_inference import SimplifyInference
+from minitvm.relay.transform.split_args import SplitArgs
 from minitvm.relay.transform.to_a_normal_form import ToANormalForm, ToANormalFormExpr
 from minitvm.relay.transform.to_basic_block_normal_form import ToBasicBlockNormalForm
 from minitvm.relay.transform.to_graph_normal_form import ToGraphNormalForm
@@ -28,6 +29,7 @@ __all__ = [
     "Inline",
     "RemoveUnusedFunctions",
     "SimplifyInference",
+    "SplitArgs",
     "ToANormalForm",
     "ToANormalFormExpr",
     "ToBasicBlockNormalForm",
