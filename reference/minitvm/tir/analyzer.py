@@ -433,10 +433,15 @@ def _div_b(e: FloorDiv | FloorMod | Div | Mod, x: Bound) -> Bound:
         return _UNKNOWN
     c = e.b.value
     nonneg = x[0] is not None and x[0] >= 0
-    if isinstance(e, FloorDiv) or (isinstance(e, Div) and nonneg):
-        lo = None if x[0] is None else x[0] // c
-        hi = None if x[1] is None else x[1] // c
-        return lo, hi
+    if isinstance(e, FloorDiv | Div):
+        # both are non-decreasing in the dividend for a positive divisor
+        floor = isinstance(e, FloorDiv)
+
+        def div(v: int) -> int:
+            q = v // c
+            return q if floor or v >= 0 or q * c == v else q + 1
+
+        return (None if x[0] is None else div(x[0])), (None if x[1] is None else div(x[1]))
     if isinstance(e, FloorMod) or nonneg:
         if x[0] is not None and x[1] is not None and x[0] // c == x[1] // c:
             return x[0] % c, x[1] % c
