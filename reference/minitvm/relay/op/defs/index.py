@@ -319,7 +319,8 @@ def _gather_nd_kernel(attrs: GatherNDAttrs, args: list[Value], out_type: Type) -
         coords.append(np.arange(batch_shape[k]).reshape(shape))
     for j in range(m):
         coords.append(_check_in_range("gather_nd", idx[j], x.shape[b + j]))
-    return np.asarray(x[tuple(coords)]).reshape(tensor_type(out_type).shape)
+    # With no index tuples (M = 0) the data itself is broadcast over the index positions.
+    return np.broadcast_to(np.asarray(x[tuple(coords)]), tensor_type(out_type).shape)
 
 
 def _register() -> None:

@@ -122,6 +122,8 @@ def _pad_rel(arg_types: list[Type], attrs: PadAttrs) -> Type:
 def _pad_kernel(attrs: PadAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
     pads = [(int(lo), int(hi)) for lo, hi in attrs.pad_width]
+    if not pads:
+        return x.copy()
     if attrs.pad_mode == "constant":
         fill = tensor_value(args[1]).astype(x.dtype)
         return np.pad(x, pads, mode="constant", constant_values=fill)

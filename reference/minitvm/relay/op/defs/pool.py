@@ -297,6 +297,9 @@ def _adaptive_rel(d: int, arg_types: list[Type], attrs: AdaptiveAttrs | GlobalPo
     out_layout = Layout(attrs.out_layout or attrs.layout, canonical, "out_layout")
     shape = layout.to_canonical_shape(data.shape)
     sizes = _adaptive_sizes(attrs, d, shape)
+    for n, m in zip(shape[2:], sizes, strict=True):
+        if n == 0 and m > 0:
+            raise DiagnosticError(f"cannot pool an empty axis to extent {m}")
     return TensorType(out_layout.from_canonical_shape((*shape[:2], *sizes)), data.dtype)
 
 
@@ -322,10 +325,12 @@ def _adaptive_kernel(
             lo, hi = (j * n) // m, -((-(j + 1) * n) // m)
             seg = np.take(out, np.arange(lo, hi), axis=axis)
             if is_max:
-                parts.append(seg.max(axis=axis, keepdims=True))
+                parts.append(seg.max(axis=axis, keepdims=True, initial=_lowest(x.dtype)))
             else:
                 parts.append(seg.sum(axis=axis, keepdims=True, dtype=x.dtype))
-        out = np.concatenate(parts, axis=axis)
+        shape = list(out.shape)
+        shape[axis] = m
+        out = np.concatenate(parts, axis=axis) if parts else np.zeros(shape, x.dtype)
     if not is_max:
         counts = [
             np.array([-((-(j + 1) * n) // m) - (j * n) // m for j in range(m)])
