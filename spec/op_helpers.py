@@ -39,12 +39,11 @@ def arg_type(e: Expr) -> Type:
     raise AssertionError(f"unsupported test expression {type(e).__name__}")
 
 
-def infer(call: Call | relay.TupleWrapper) -> Type:
-    """The output type the operator's relation gives ``call``."""
-    if isinstance(call, relay.TupleWrapper):
-        inner = call.astuple()
-        assert isinstance(inner, Call)
-        call = inner
+def infer(expr: Expr | relay.TupleWrapper) -> Type:
+    """The output type the operator's relation gives the call ``expr``."""
+    call = expr.astuple() if isinstance(expr, relay.TupleWrapper) else expr
+    if not isinstance(call, Call):
+        return arg_type(call)
     assert isinstance(call.op, Op)
     rel = call.op.definition.type_rel
     assert rel is not None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from minitvm.error import DiagnosticError
-from minitvm.ir.node import Node
+from minitvm.ir.node import MAP, Node
 from minitvm.tir.expr import FloatImm, IntImm, StringImm
 
 __all__ = ["AttrValue", "Attrs", "DictAttrs", "convert_attr_value", "non_default_fields"]
@@ -72,7 +72,7 @@ def convert_attr_value(value: object) -> AttrValue:
 class DictAttrs(Node):
     """An immutable, ordered map from attribute names to values."""
 
-    items_: tuple[tuple[str, AttrValue], ...]
+    items_: tuple[tuple[str, AttrValue], ...] = dataclasses.field(metadata=MAP)
 
     def __init__(self, items: Mapping[str, object] | None = None) -> None:
         pairs = tuple((str(k), convert_attr_value(v)) for k, v in (items or {}).items())

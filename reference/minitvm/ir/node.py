@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from typing_extensions import override
 
-__all__ = ["DEF", "IGNORE", "Node", "SEqualKind", "Span"]
+__all__ = ["DEF", "IGNORE", "MAP", "Node", "SEqualKind", "Span"]
 
 
 class SEqualKind(Enum):
@@ -35,6 +35,9 @@ IGNORE: dict[str, str] = {"sequal": "ignore"}
 """Field metadata: not part of structural equality or hashing (names, spans, checked types)."""
 DEF: dict[str, str] = {"sequal": "def"}
 """Field metadata: the field binds the variables it holds (function params, let vars)."""
+MAP: dict[str, str] = {"sequal": "map"}
+"""Field metadata: a tuple of ``(key, value)`` pairs compared as a map, whatever the order of
+its entries (``DictAttrs``: TVM's attribute dictionaries are unordered)."""
 
 
 class Node:

@@ -3,13 +3,18 @@
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
-from minitvm.relay import analysis, interpreter, op, transform
+from minitvm.relay import analysis, interpreter, op, testing, transform
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
 from minitvm.relay.function import Function
 from minitvm.relay.interpreter import create_executor
-from minitvm.relay.op.tensor import *  # noqa: F403 - TVM's flat namespace of operator builders
+from minitvm.relay.op import annotation, nn
+from minitvm.relay.op.algorithm import *  # noqa: F403 - TVM's flat namespace of operator builders
+from minitvm.relay.op.algorithm import __all__ as _op_algorithm_all
+from minitvm.relay.op.reduce import *  # noqa: F403
+from minitvm.relay.op.reduce import __all__ as _op_reduce_all
+from minitvm.relay.op.tensor import *  # noqa: F403
 from minitvm.relay.op.tensor import __all__ as _op_tensor_all
 from minitvm.relay.op.transform import *  # noqa: F403
 from minitvm.relay.op.transform import __all__ as _op_transform_all
@@ -43,9 +48,14 @@ __all__ = [
     "create_executor",
     "interpreter",
     "scalar_type",
+    "testing",
     "transform",
     "var",
     "op",
+    "annotation",
+    "nn",
+    *_op_algorithm_all,
+    *_op_reduce_all,
     *_op_tensor_all,
     *_op_transform_all,
 ]

@@ -1,6 +1,23 @@
 """Analyses of Relay programs (``relay.analysis``)."""
 
+from minitvm.relay.analysis.call_graph import CallGraph
+from minitvm.relay.analysis.feature import Feature, detect_feature
+from minitvm.relay.analysis.type_vars import all_type_vars, bound_type_vars, free_type_vars
 from minitvm.relay.analysis.variables import all_vars, bound_vars, free_vars
+from minitvm.relay.analysis.well_formed import check_well_formed, well_formed
 from minitvm.relay.expr_functor import post_order_visit
 
-__all__ = ["all_vars", "bound_vars", "free_vars", "post_order_visit"]
+__all__ = [
+    "CallGraph",
+    "Feature",
+    "all_type_vars",
+    "all_vars",
+    "bound_type_vars",
+    "bound_vars",
+    "check_well_formed",
+    "detect_feature",
+    "free_type_vars",
+    "free_vars",
+    "post_order_visit",
+    "well_formed",
+]

@@ -133,6 +133,23 @@ def _as_arrays(value: object) -> object:
     return value
 
 
+def _flat_arrays(value: object) -> list[Array]:
+    if isinstance(value, tuple):
+        return [a for v in value for a in _flat_arrays(v)]
+    return [value] if isinstance(value, np.ndarray) else []
+
+
+def _unshare(result: Any, args: list[Any]) -> Any:
+    """Copy any result array that may alias an argument (a view from ``reshape`` or
+    ``broadcast_to``): a value's memory belongs to that value alone."""
+    inputs = _flat_arrays(tuple(args))
+    if isinstance(result, tuple):
+        return tuple(_unshare(r, args) for r in result)
+    if any(np.may_share_memory(result, a) for a in inputs) or not result.flags.writeable:
+        return result.copy()
+    return result
+
+
 def define_op(
     name: str,
     rel: Callable[[list[Type], A], Type],
@@ -172,7 +189,7 @@ def define_op(
         with np.errstate(all="ignore"):
             result = _as_arrays(kernel(resolved, list(args), out_type))
         _check_value(name, result, out_type, "")
-        return result
+        return _unshare(result, args)
 
     definition = OpDef(
         name=name,

@@ -19,6 +19,7 @@ from minitvm.ir.op import register_pattern as _register_pattern
 from minitvm.ir.op import register_stateful as _register_stateful
 
 __all__ = [
+    "Op",
     "OpPattern",
     "get",
     "register",

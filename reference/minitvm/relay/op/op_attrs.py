@@ -1,5 +1,123 @@
 """The attrs types of the built-in operators (TVM ``tvm.relay.op.op_attrs``)."""
 
+from minitvm.relay.op.defs.algorithm import ArgsortAttrs, TopKAttrs
+from minitvm.relay.op.defs.conv import (
+    Conv1DAttrs,
+    Conv1DTransposeAttrs,
+    Conv2DAttrs,
+    Conv2DTransposeAttrs,
+    Conv3DAttrs,
+    Conv3DTransposeAttrs,
+)
+from minitvm.relay.op.defs.create import ArangeAttrs, OneHotAttrs
+from minitvm.relay.op.defs.index import GatherAttrs, GatherNDAttrs, StridedSliceAttrs, TakeAttrs
+from minitvm.relay.op.defs.layout_transform import LayoutTransformAttrs
+from minitvm.relay.op.defs.nn import (
+    BatchMatmulAttrs,
+    BiasAddAttrs,
+    DenseAttrs,
+    DropoutAttrs,
+    LeakyReluAttrs,
+    MatmulAttrs,
+    PReluAttrs,
+    SoftmaxAttrs,
+)
+from minitvm.relay.op.defs.norm import (
+    BatchNormAttrs,
+    GroupNormAttrs,
+    InstanceNormAttrs,
+    LayerNormAttrs,
+    LRNAttrs,
+)
+from minitvm.relay.op.defs.pool import (
+    AdaptivePool1DAttrs,
+    AdaptivePool2DAttrs,
+    AdaptivePool3DAttrs,
+    AvgPool1DAttrs,
+    AvgPool2DAttrs,
+    AvgPool3DAttrs,
+    GlobalPool2DAttrs,
+    MaxPool1DAttrs,
+    MaxPool2DAttrs,
+    MaxPool3DAttrs,
+)
+from minitvm.relay.op.defs.rearrange import (
+    RepeatAttrs,
+    ReshapeLikeAttrs,
+    ReverseAttrs,
+    ScanopAttrs,
+    TileAttrs,
+)
+from minitvm.relay.op.defs.reduce import ArgReduceAttrs, ReduceAttrs, VarianceAttrs
+from minitvm.relay.op.defs.transform import (
+    ConcatenateAttrs,
+    ExpandDimsAttrs,
+    InitOpAttrs,
+    ReshapeAttrs,
+    SplitAttrs,
+    SqueezeAttrs,
+    StackAttrs,
+    TransposeAttrs,
+)
 from minitvm.relay.op.defs.unary import CastAttrs, ClipAttrs, NdarraySizeAttrs, ShapeOfAttrs
 
-__all__ = ["CastAttrs", "ClipAttrs", "NdarraySizeAttrs", "ShapeOfAttrs"]
+__all__ = [
+    "AdaptivePool1DAttrs",
+    "AdaptivePool2DAttrs",
+    "AdaptivePool3DAttrs",
+    "ArangeAttrs",
+    "ArgReduceAttrs",
+    "ArgsortAttrs",
+    "AvgPool1DAttrs",
+    "AvgPool2DAttrs",
+    "AvgPool3DAttrs",
+    "BatchMatmulAttrs",
+    "BatchNormAttrs",
+    "BiasAddAttrs",
+    "CastAttrs",
+    "ClipAttrs",
+    "ConcatenateAttrs",
+    "Conv1DAttrs",
+    "Conv1DTransposeAttrs",
+    "Conv2DAttrs",
+    "Conv2DTransposeAttrs",
+    "Conv3DAttrs",
+    "Conv3DTransposeAttrs",
+    "DenseAttrs",
+    "DropoutAttrs",
+    "ExpandDimsAttrs",
+    "GatherAttrs",
+    "GatherNDAttrs",
+    "GlobalPool2DAttrs",
+    "GroupNormAttrs",
+    "InitOpAttrs",
+    "InstanceNormAttrs",
+    "LRNAttrs",
+    "LayerNormAttrs",
+    "LayoutTransformAttrs",
+    "LeakyReluAttrs",
+    "MatmulAttrs",
+    "MaxPool1DAttrs",
+    "MaxPool2DAttrs",
+    "MaxPool3DAttrs",
+    "NdarraySizeAttrs",
+    "OneHotAttrs",
+    "PReluAttrs",
+    "ReduceAttrs",
+    "RepeatAttrs",
+    "ReshapeAttrs",
+    "ReshapeLikeAttrs",
+    "ReverseAttrs",
+    "ScanopAttrs",
+    "ShapeOfAttrs",
+    "SoftmaxAttrs",
+    "SplitAttrs",
+    "SqueezeAttrs",
+    "StackAttrs",
+    "StridedSliceAttrs",
+    "TakeAttrs",
+    "TileAttrs",
+    "TopKAttrs",
+    "TransposeAttrs",
+    "VarianceAttrs",
+]

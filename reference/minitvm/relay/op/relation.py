@@ -16,7 +16,10 @@ from minitvm.ir.type import TensorType, TupleType, Type
 from minitvm.runtime.dtype import DTYPES, is_bool, is_float, is_int, is_uint
 
 __all__ = [
+    "bool_attr",
     "broadcast_shapes",
+    "float_attr",
+    "int_attr",
     "check_dtype_attr",
     "expect_float",
     "expect_integral",
@@ -122,3 +125,32 @@ def prod(dims: Sequence[int]) -> int:
     for d in dims:
         out *= d
     return out
+
+
+def int_attr(
+    value: object, what: str, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """An integer attribute within ``[minimum, maximum]``. Attrs are typed, but a parsed or
+    hand-made attrs object may hold anything, so relations check at run time."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DiagnosticError(f"{what} must be an integer, got {value!r}")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        lo = "-inf" if minimum is None else minimum
+        hi = "inf" if maximum is None else maximum
+        raise DiagnosticError(f"{what} must be in [{lo}, {hi}], got {value}")
+    return value
+
+
+def float_attr(value: object, what: str, minimum: float | None = None) -> float:
+    """A real-valued attribute (ints accepted), at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DiagnosticError(f"{what} must be a number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise DiagnosticError(f"{what} must be >= {minimum}, got {value}")
+    return float(value)
+
+
+def bool_attr(value: object, what: str) -> bool:
+    if not isinstance(value, bool | int):
+        raise DiagnosticError(f"{what} must be a bool, got {value!r}")
+    return bool(value)

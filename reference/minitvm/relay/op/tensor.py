@@ -7,10 +7,14 @@ Each returns a ``Call`` of the operator; types are checked when InferType runs.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 
-from minitvm.relay.expr import Call, Expr
-from minitvm.relay.op.define import make_call
+from minitvm.relay.expr import Call, Constant, Expr
+from minitvm.relay.op.arguments import int_of, ints
+from minitvm.relay.op.define import make_call, tuple_expr
+from minitvm.relay.op.defs.transform import ConcatenateAttrs, InitOpAttrs, StackAttrs
 from minitvm.relay.op.defs.unary import ClipAttrs, NdarraySizeAttrs, ShapeOfAttrs
+from minitvm.runtime.dtype import check_dtype
 
 __all__ = [
     "abs",
@@ -27,6 +31,7 @@ __all__ = [
     "bitwise_xor",
     "ceil",
     "clip",
+    "concatenate",
     "copy",
     "cos",
     "cosh",
@@ -62,6 +67,7 @@ __all__ = [
     "ndarray_size",
     "negative",
     "not_equal",
+    "ones",
     "ones_like",
     "power",
     "right_shift",
@@ -73,12 +79,14 @@ __all__ = [
     "sin",
     "sinh",
     "sqrt",
+    "stack",
     "subtract",
     "tan",
     "tanh",
     "trunc",
     "trunc_divide",
     "trunc_mod",
+    "zeros",
     "zeros_like",
 ]
 
@@ -356,3 +364,24 @@ def right_shift(lhs: Expr, rhs: Expr) -> Call:
 
 def left_shift(lhs: Expr, rhs: Expr) -> Call:
     return make_call("left_shift", [lhs, rhs])
+
+
+# --- creation and tuples ----------------------------------------------------------------------
+
+
+def zeros(shape: int | Sequence[int] | Constant, dtype: str) -> Call:
+    return make_call("zeros", [], InitOpAttrs(ints(shape, "shape"), check_dtype(dtype)))
+
+
+def ones(shape: int | Sequence[int] | Constant, dtype: str) -> Call:
+    return make_call("ones", [], InitOpAttrs(ints(shape, "shape"), check_dtype(dtype)))
+
+
+def concatenate(data: Expr | Sequence[Expr], axis: int) -> Call:
+    """Join a tuple (or list) of tensors along ``axis``."""
+    return make_call("concatenate", [tuple_expr(data)], ConcatenateAttrs(int_of(axis, "axis")))
+
+
+def stack(data: Expr | Sequence[Expr], axis: int) -> Call:
+    """Stack a tuple (or list) of same-typed tensors along a new axis."""
+    return make_call("stack", [tuple_expr(data)], StackAttrs(int_of(axis, "axis")))

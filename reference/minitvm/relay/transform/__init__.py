@@ -1,5 +1,19 @@
 """Relay passes (``relay.transform``)."""
 
+from minitvm.relay.analysis.well_formed import WellFormedInstrument
+from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
+from minitvm.relay.transform.inline import Inline
+from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
+from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
-__all__ = ["FunctionPass", "function_pass"]
+__all__ = [
+    "DeadCodeElimination",
+    "FunctionPass",
+    "InferType",
+    "InferTypeLocal",
+    "Inline",
+    "RemoveUnusedFunctions",
+    "WellFormedInstrument",
+    "function_pass",
+]

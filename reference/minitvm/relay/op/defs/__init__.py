@@ -2,6 +2,36 @@
 per family (TVM's ``src/relay/op/tensor/*.cc`` and ``src/relay/op/nn/*.cc``). Importing this
 package registers every built-in operator."""
 
-from minitvm.relay.op.defs import binary, unary
+from minitvm.relay.op.defs import (
+    algorithm,
+    annotation,
+    binary,
+    conv,
+    create,
+    index,
+    layout_transform,
+    nn,
+    norm,
+    pool,
+    rearrange,
+    reduce,
+    transform,
+    unary,
+)
 
-__all__ = ["binary", "unary"]
+__all__ = [
+    "algorithm",
+    "annotation",
+    "binary",
+    "conv",
+    "create",
+    "index",
+    "layout_transform",
+    "nn",
+    "norm",
+    "pool",
+    "rearrange",
+    "reduce",
+    "transform",
+    "unary",
+]

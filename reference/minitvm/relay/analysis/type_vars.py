@@ -1,0 +1,96 @@
+"""Type-variable analyses: ``free_type_vars``, ``bound_type_vars``, ``all_type_vars``.
+
+TVM's ``TypeVarEVisitor`` / ``TypeVarTVisitor`` (``analysis/util.cc``). A type variable is
+*bound* by a function's ``type_params`` or a function type's ``type_params``; every other
+occurrence counts as a use. The types looked at are what TVM's visitor looks at: variable
+annotations and the type parameters of functions (not ``ret_type``, not ``checked_type``, not
+``Call.type_args``), and all of a type given directly. Results keep first-occurrence order:
+a function's type parameters come before its parameters and body, a function type's type
+parameters and constraints before its argument and return types.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from typing_extensions import override
+
+from minitvm.ir.module import IRModule
+from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeVar
+from minitvm.relay.expr import Expr, Var
+from minitvm.relay.expr_functor import ExprVisitor
+from minitvm.relay.function import Function
+
+__all__ = ["all_type_vars", "bound_type_vars", "free_type_vars"]
+
+
+class _TypeVarCollector(ExprVisitor):
+    """Collect type variables in first-occurrence order, and which of them are bound."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all: dict[TypeVar, None] = {}
+        self.bound: dict[TypeVar, None] = {}
+
+    def _bind(self, tv: TypeVar) -> None:
+        self.all.setdefault(tv, None)
+        self.bound.setdefault(tv, None)
+
+    def visit_type(self, root: Type) -> None:
+        # Explicit stack: a type nests only as deep as written, but stays iterative anyway.
+        stack: list[Type] = [root]
+        while stack:
+            ty = stack.pop()
+            match ty:
+                case TypeVar():
+                    self.all.setdefault(ty, None)
+                case FuncType():
+                    for tp in ty.type_params:
+                        self._bind(tp)
+                    order = (*ty.type_params, *ty.type_constraints, *ty.arg_types, ty.ret_type)
+                    stack.extend(reversed(order))
+                case TupleType():
+                    stack.extend(reversed(ty.fields))
+                case TensorType() | IncompleteType():
+                    pass
+                case _:
+                    assert_never(ty)
+
+    @override
+    def visit_children(self, expr: Expr) -> bool:
+        # Pre-order: a function's type parameters come before its parameters' annotations.
+        if isinstance(expr, Function):
+            for tp in expr.type_params:
+                self._bind(tp)
+        return True
+
+    @override
+    def visit_var(self, var: Var) -> None:
+        if var.type_annotation is not None:
+            self.visit_type(var.type_annotation)
+
+
+def _collect(expr_or_type: Expr | Type) -> _TypeVarCollector:
+    collector = _TypeVarCollector()
+    if isinstance(expr_or_type, TensorType | TupleType | FuncType | TypeVar | IncompleteType):
+        collector.visit_type(expr_or_type)
+    else:
+        collector.visit(expr_or_type)
+    return collector
+
+
+def free_type_vars(expr: Expr | Type, mod: IRModule | None = None) -> list[TypeVar]:
+    """Type variables used in ``expr`` and bound nowhere in it. ``mod`` is accepted for TVM
+    compatibility (it supplies the type parameters of ADT constructors there)."""
+    collector = _collect(expr)
+    return [tv for tv in collector.all if tv not in collector.bound]
+
+
+def bound_type_vars(expr: Expr | Type, mod: IRModule | None = None) -> list[TypeVar]:
+    """Type variables bound by ``type_params`` in ``expr``."""
+    return list(_collect(expr).bound)
+
+
+def all_type_vars(expr: Expr | Type, mod: IRModule | None = None) -> list[TypeVar]:
+    """Every type variable occurring in ``expr``."""
+    return list(_collect(expr).all)

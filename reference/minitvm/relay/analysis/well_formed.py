@@ -1,0 +1,178 @@
+"""Well-formedness: every variable is bound once and used only where it is in scope.
+
+This is TVM's ``WellFormedChecker`` (``analysis/well_formed.cc``), walked with an explicit stack.
+Lets and function parameter lists open scopes. A variable is *ill-formed* when it is bound a
+second time (by a different let or parameter list), when it is bound after being used free, or
+when it is used outside the scope that binds it. A variable bound nowhere is simply free: free
+variables are allowed, as in TVM.
+
+As in TVM, each shared node is checked once, in the place where the walk first meets it (a
+shared function binds its parameters once); unlike TVM, every use of a variable is checked, not
+only the first one the walk meets.
+
+``WellFormedInstrument`` applies the check, plus closedness of global functions and InferType,
+after every pass a context runs, and names the pass that broke the program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from typing_extensions import override
+
+from minitvm.error import DiagnosticError
+from minitvm.ir.instrument import PassInstrument
+from minitvm.ir.module import IRModule
+from minitvm.ir.transform import PassContext, PassInfo, get_pass
+from minitvm.relay.expr import Expr, Let, Var
+from minitvm.relay.expr_functor import children
+from minitvm.relay.function import Function
+
+__all__ = ["WellFormedInstrument", "check_well_formed", "ill_formed_reasons", "well_formed"]
+
+
+def _describe(var: Var) -> str:
+    where = f" (at {var.span})" if var.span is not None else ""
+    return f"%{var.name_hint or '_'}{where}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Bind:
+    """Stack entry: bind a let variable (just before its value is checked)."""
+
+    var: Var
+
+
+@dataclass(frozen=True, slots=True)
+class _EndScope:
+    """Stack entry: the scope of these variables ends."""
+
+    vars: tuple[Var, ...]
+
+
+class _Checker:
+    """The walk's state: which variables are bound now, bound ever, or used free."""
+
+    def __init__(self) -> None:
+        self.current: set[Var] = set()
+        self.total: set[Var] = set()
+        self.free: set[Var] = set()
+        self.reasons: list[str] = []
+
+    def bind(self, var: Var, binder: str) -> None:
+        if var in self.current or var in self.total:
+            self.reasons.append(
+                f"variable {_describe(var)} is bound more than once (again by {binder})"
+            )
+        elif var in self.free:
+            self.reasons.append(
+                f"variable {_describe(var)} is used outside its scope before {binder} binds it"
+            )
+        self.current.add(var)
+        self.total.add(var)
+
+    def use(self, var: Var) -> None:
+        if var in self.current:
+            return
+        if var in self.total:
+            self.reasons.append(f"variable {_describe(var)} is used outside the scope binding it")
+        else:
+            self.free.add(var)
+
+    def run(self, root: Expr) -> list[str]:
+        visited: set[Expr] = set()
+        stack: list[Expr | _Bind | _EndScope] = [root]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, _Bind):
+                self.bind(item.var, "a let")
+            elif isinstance(item, _EndScope):
+                self.current.difference_update(item.vars)
+            elif isinstance(item, Var):
+                self.use(item)
+            elif item not in visited:
+                visited.add(item)
+                if isinstance(item, Let):
+                    stack.extend(self._let_chain(item, visited))
+                elif isinstance(item, Function):
+                    for param in item.params:
+                        self.bind(param, "a function parameter list")
+                    stack.extend((_EndScope(item.params), item.body))
+                else:
+                    stack.extend(reversed(children(item)))
+        return self.reasons
+
+    @staticmethod
+    def _let_chain(let: Let, visited: set[Expr]) -> list[Expr | _Bind | _EndScope]:
+        """Stack entries for a let chain, in reverse: bind each variable just before its value
+        is checked, check the final body, then end every scope of the chain."""
+        chain = [let]
+        while isinstance(chain[-1].body, Let) and chain[-1].body not in visited:
+            visited.add(chain[-1].body)
+            chain.append(chain[-1].body)
+        entries: list[Expr | _Bind | _EndScope] = [
+            _EndScope(tuple(link.var for link in chain)),
+            chain[-1].body,
+        ]
+        for link in reversed(chain):
+            entries.extend((link.value, _Bind(link.var)))
+        return entries
+
+
+def ill_formed_reasons(expr: Expr, closed: bool = False) -> list[str]:
+    """Why ``expr`` is not well formed; empty when it is. With ``closed``, free variables are
+    reported too (a global function must have none)."""
+    checker = _Checker()
+    reasons = checker.run(expr)
+    if closed and checker.free:
+        names = ", ".join(sorted(_describe(v) for v in checker.free))
+        reasons.append(f"free variables {names} are bound nowhere")
+    return reasons
+
+
+def well_formed(expr: Expr) -> bool:
+    """TVM's ``relay.analysis.well_formed``: each variable bound once and used in scope."""
+    return not ill_formed_reasons(expr)
+
+
+def check_well_formed(expr: Expr, what: str = "expression", closed: bool = False) -> None:
+    """Raise a DiagnosticError naming ``what`` and the first problem, if there is one."""
+    reasons = ill_formed_reasons(expr, closed)
+    if reasons:
+        more = f" (and {len(reasons) - 1} more problems)" if len(reasons) > 1 else ""
+        raise DiagnosticError(f"{what} is not well formed: {reasons[0]}{more}")
+
+
+class WellFormedInstrument(PassInstrument):
+    """Re-check every global Relay function after each pass: well formed and closed, and (with
+    ``check_types``) the whole module type-checks under InferType. A failure raises a
+    DiagnosticError naming the pass that produced the broken module and the function."""
+
+    def __init__(self, check_types: bool = True) -> None:
+        self.check_types = check_types
+        self._checking = False
+
+    @override
+    def run_after_pass(self, mod: IRModule, info: PassInfo) -> None:
+        if self._checking:  # InferType run by the check itself is not checked again
+            return
+        self._checking = True
+        try:
+            self._check(mod, info.name)
+        finally:
+            self._checking = False
+
+    def _check(self, mod: IRModule, pass_name: str) -> None:
+        for gv, func in mod.functions.items():
+            if isinstance(func, Function):
+                check_well_formed(
+                    func, f"after pass {pass_name}, function @{gv.name_hint}", closed=True
+                )
+        if not self.check_types:
+            return
+        try:
+            get_pass("InferType").transform_module(mod, PassContext.current())
+        except DiagnosticError as err:
+            raise DiagnosticError(
+                f"after pass {pass_name}, the module does not type-check: {err}"
+            ) from err
