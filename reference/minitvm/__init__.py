@@ -4,7 +4,7 @@
 features minitvm covers.
 """
 
-from minitvm import error, ir, runtime, target, tir, transform
+from minitvm import error, ir, parser, runtime, target, tir, transform
 from minitvm.ir import IRModule
 from minitvm.runtime import Device, cpu, cuda, device, gpu
 from minitvm.runtime import ndarray as nd
@@ -21,6 +21,7 @@ __all__ = [
     "gpu",
     "ir",
     "nd",
+    "parser",
     "runtime",
     "target",
     "tir",

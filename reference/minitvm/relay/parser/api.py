@@ -59,7 +59,7 @@ def _parser(
         try:
             meta = load_metadata(lexed.metadata, global_var)
         except MetadataError as err:
-            diags.fatal(lexed.metadata_line, 1, f"in the metadata section: {err}")
+            raise diags.fatal(lexed.metadata_line, 1, f"in the metadata section: {err}") from None
     for key, objects in (init_meta_table or {}).items():
         meta.setdefault(str(key), []).extend(objects)
     return ModuleParser(lexed.tokens, diags, meta, globals_)
@@ -107,6 +107,6 @@ def parse_expr(source: str, source_name: str = "string") -> Expr:
     parser.version(required=False)
     expr = parser.parse_expr()
     if parser.peek().kind is not Tok.EOF:
-        parser.unexpected([Tok.SEMI, Tok.EOF], "after an expression")
+        raise parser.unexpected([Tok.SEMI, Tok.EOF], "after an expression")
     parser.diags.check()
     return expr

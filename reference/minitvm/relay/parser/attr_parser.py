@@ -15,9 +15,9 @@ the callee:
 - a call of an operator declaring an attrs class (``OpDef.attrs_type``) builds that class,
   each value converted to its field's type; unknown names, missing required fields and
   ill-typed values are errors; no entries at all gives the class's defaults;
-- a call of an operator declaring none gives ``DictAttrs`` (minitvm's custom operators);
-- any other callee names the class with ``attrs_type_key="..."`` (``"DictAttrs"`` or an attrs
-  class's type key);
+- a call of an operator declaring none takes no entries (its attrs class is not known);
+- any other callee names the class with ``attrs_type_key="..."`` (an attrs class's type key:
+  its ``type_key`` attribute, or ``relay.attrs.<ClassName>``);
 - a single ``meta[key][i]`` in the attribute position is the attrs object itself.
 
 Lists nest at most ``MAX_VALUE_DEPTH`` deep, which bounds the recursion here.
@@ -96,15 +96,12 @@ class AttrParser(TypeParser):
     def attr_value(self, depth: int) -> AttrValue:
         tok = self.peek()
         kind = tok.kind
-        if kind is Tok.INTEGER:
+        if kind is Tok.INTEGER or kind is Tok.BOOL:
             self.advance()
-            return IntImm(tok.name, int(tok.number))
+            return IntImm("bool" if kind is Tok.BOOL else tok.name, int(tok.number))
         if kind is Tok.FLOAT:
             self.advance()
             return FloatImm(tok.name, float(tok.number))
-        if kind is Tok.BOOL:
-            self.advance()
-            return IntImm("bool", int(tok.number))
         if kind is Tok.STRING:
             self.advance()
             return tok.name
@@ -115,21 +112,25 @@ class AttrParser(TypeParser):
             self.advance()
             return self.meta_value(tok)
         if kind is Tok.LBRACKET or kind is Tok.LPAREN:
-            if depth >= MAX_VALUE_DEPTH:
-                self.fail(tok, f"attribute values may nest at most {MAX_VALUE_DEPTH} lists deep")
-            self.advance()
-            if kind is Tok.LPAREN:
-                value = self.attr_value(depth + 1)
-                self.expect(Tok.RPAREN, "to close the parenthesized attribute value")
-                return value
-            values: list[AttrValue] = []
-            while not self.accept(Tok.RBRACKET):
-                values.append(self.attr_value(depth + 1))
-                if not self.accept(Tok.COMMA):
-                    self.expect(Tok.RBRACKET, "to close the list")
-                    break
-            return tuple(values)
-        self.unexpected(["an attribute value (a number, string, boolean, None or list)"])
+            return self.attr_list(tok, depth)
+        raise self.unexpected(["an attribute value (a number, string, boolean, None or list)"])
+
+    def attr_list(self, tok: Token, depth: int) -> AttrValue:
+        """``[v, ...]`` (a tuple) or ``(v)``, at most ``MAX_VALUE_DEPTH`` deep."""
+        if depth >= MAX_VALUE_DEPTH:
+            raise self.fail(tok, f"attribute values may nest at most {MAX_VALUE_DEPTH} lists deep")
+        self.advance()
+        if tok.kind is Tok.LPAREN:
+            value = self.attr_value(depth + 1)
+            self.expect(Tok.RPAREN, "to close the parenthesized attribute value")
+            return value
+        values: list[AttrValue] = []
+        while not self.accept(Tok.RBRACKET):
+            values.append(self.attr_value(depth + 1))
+            if not self.accept(Tok.COMMA):
+                self.expect(Tok.RBRACKET, "to close the list")
+                break
+        return tuple(values)
 
     def meta_value(self, tok: Token) -> AttrValue:
         obj = self.meta_object(tok)
@@ -157,13 +158,19 @@ class AttrParser(TypeParser):
             return None
         return built if isinstance(built, Attrs) else None
 
-    def call_attrs(self, callee: Expr, items: AttrItems | None, at: Token) -> Attrs | DictAttrs | None:
+    def call_attrs(self, callee: Expr, items: AttrItems | None, at: Token) -> Attrs | None:
         """The attrs of a call of ``callee`` written as ``items`` (None: no entries)."""
         if isinstance(callee, Op):
             declared = callee.definition.attrs_type
             if declared is not None:
                 return self.build_attrs(declared, items or [], at)
-            return self.dict_attrs(items) if items else None
+            if items:
+                self.error(
+                    items[0][0],
+                    f"operator `{callee.name}` declares no attributes class, "
+                    "so attributes of its calls cannot be read",
+                )
+            return None
         if not items:
             return None
         keyed = [(key, value) for key, value in items if key.name == "attrs_type_key"]
@@ -171,13 +178,11 @@ class AttrParser(TypeParser):
         if not keyed or not isinstance(keyed[0][1], str):
             self.error(
                 items[0][0],
-                "the attributes of a call of a non-operator need `attrs_type_key=\"...\"` "
+                'the attributes of a call of a non-operator need `attrs_type_key="..."` '
                 "naming their class",
             )
             return None
         key_tok, type_key = keyed[0][0], keyed[0][1]
-        if type_key == "DictAttrs":
-            return self.dict_attrs(rest)
         classes = attrs_class_for_key(type_key)
         if len(classes) != 1:
             problem = "no attrs class has" if not classes else "several attrs classes have"

@@ -164,7 +164,9 @@ def convert(value: object, hint: object) -> object:  # noqa: C901  (one case per
         try:
             return hint(normalize(value))
         except ValueError:
-            raise ConversionError(f"expected {_describe(hint)}, found {show_value(value)}") from None
+            raise ConversionError(
+                f"expected {_describe(hint)}, found {show_value(value)}"
+            ) from None
     if isinstance(hint, type):
         if isinstance(value, hint):
             return value
@@ -227,13 +229,14 @@ def _node_classes() -> list[type]:
     seen: set[type] = set()
     stack: list[type] = [Node]
     while stack:
-        cls = stack.pop()
-        for sub in cls.__subclasses__():
-            if sub not in seen:
-                seen.add(sub)
-                stack.append(sub)
-                if dataclasses.is_dataclass(sub) and not issubclass(sub, RelayExpr):
-                    found.append(sub)
+        subclasses: list[type] = stack.pop().__subclasses__()
+        for sub in subclasses:
+            if sub in seen:
+                continue
+            seen.add(sub)
+            stack.append(sub)
+            if not issubclass(sub, RelayExpr) and dataclasses.is_dataclass(sub):
+                found.append(sub)
     return found
 
 

@@ -11,8 +11,9 @@ parses at the default recursion limit. Steps of bounded depth are delegated with
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar, cast
 
+from minitvm.error import DiagnosticError
 from minitvm.ir.node import Span
 from minitvm.relay.parser.diagnostics import Diagnostics
 from minitvm.relay.parser.tokens import Tok, Token
@@ -33,7 +34,7 @@ def drive(step: Generator[Any, Any, R]) -> R:
     try:
         sub = next(step)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]  # the step's declared result type
+        return cast("R", stop.value)
     while True:
         stack.append(sub)
         try:
@@ -45,7 +46,7 @@ def drive(step: Generator[Any, Any, R]) -> R:
         while True:
             stack.pop()
             if not stack:
-                return result  # type: ignore[no-any-return]  # the root step's result
+                return cast("R", result)
             try:
                 sub = stack[-1].send(result)
                 break
@@ -57,7 +58,8 @@ class Cursor:
     """Reads tokens and reports errors at them."""
 
     def __init__(self, tokens: list[Token], diags: Diagnostics) -> None:
-        self.tokens = tokens
+        # A second EOF lets ``peek(1)`` look past the last token without a bounds check.
+        self.tokens = [*tokens, tokens[-1]]
         self.pos = 0
         self.last = len(tokens) - 1
         self.diags = diags
@@ -66,7 +68,8 @@ class Cursor:
     # --- reading ----------------------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, self.last)]
+        """The token ``ahead`` after the next (0 or 1; the end repeats EOF)."""
+        return self.tokens[self.pos + ahead]
 
     def advance(self) -> Token:
         tok = self.tokens[self.pos]
@@ -85,22 +88,23 @@ class Cursor:
         """Consume a token of ``kind`` or stop with "expected ..., found ..."."""
         tok = self.tokens[self.pos]
         if tok.kind is not kind:
-            self.unexpected((kind,), context)
+            raise self.unexpected((kind,), context)
         return self.advance()
 
     # --- errors -----------------------------------------------------------------------------
 
-    def unexpected(self, expected: Sequence[Tok | str], context: str = "") -> NoReturn:
-        """Stop at the next token: "expected A, B or C[ context], found X"."""
-        names = [e.value if isinstance(e, Tok) else e for e in expected]
+    def unexpected(self, expected: Sequence[Tok | str], context: str = "") -> DiagnosticError:
+        """The error that stops the parse at the next token: "expected A, B or C[ context],
+        found X" (the caller raises it)."""
+        names = [e.description if isinstance(e, Tok) else e for e in expected]
         wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
         where = f" {context}" if context else ""
         tok = self.peek()
-        self.fail(tok, f"expected {wanted}{where}, found {tok.describe()}")
+        return self.fail(tok, f"expected {wanted}{where}, found {tok.describe()}")
 
-    def fail(self, tok: Token, message: str) -> NoReturn:
-        """Stop the parse with an error at ``tok``."""
-        self.diags.fatal(tok.line, tok.column, message)
+    def fail(self, tok: Token, message: str) -> DiagnosticError:
+        """The error that stops the parse at ``tok`` (the caller raises it)."""
+        return self.diags.fatal(tok.line, tok.column, message)
 
     def error(self, tok: Token, message: str) -> None:
         """Record an error at ``tok`` and go on parsing."""

@@ -10,7 +10,6 @@ as ``source:line:column: message`` followed by its source line and a caret.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NoReturn
 
 from minitvm.error import DiagnosticError
 
@@ -40,10 +39,10 @@ class Diagnostics:
         """Record an error the parser can continue after."""
         self.errors.append((Location(line, column), message))
 
-    def fatal(self, line: int, column: int, message: str) -> NoReturn:
-        """Record an error and stop the parse."""
+    def fatal(self, line: int, column: int, message: str) -> DiagnosticError:
+        """Record an error that stops the parse; the caller raises what this returns."""
         self.emit(line, column, message)
-        raise self.error()
+        return self.error()
 
     def check(self) -> None:
         """Raise if any error was recorded."""

@@ -42,7 +42,7 @@ from minitvm.error import TVMError
 from minitvm.ir.attrs import Attrs, DictAttrs
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
-from minitvm.ir.type import IncompleteType, Type, TypeVar
+from minitvm.ir.type import Type, TypeVar
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
 from minitvm.relay.function import Function
 from minitvm.relay.parser.attr_parser import AttrItems, AttrParser
@@ -84,7 +84,7 @@ Operand: TypeAlias = tuple[Expr, int, int]
 """An operand of a binary operator with the indices of its first and last tokens."""
 
 
-def _scalar(value: int | float, dtype: str) -> NDArray:
+def _scalar(value: int | float | bool, dtype: str) -> NDArray:
     array = np.array(value, dtype=dtype)
     array.flags.writeable = False
     return NDArray(array)
@@ -106,6 +106,9 @@ class ExprParser(AttrParser):
         self.globals = globals_
         self.global_uses: dict[str, Token] = {}
         """The first use of each global name, to report globals never defined."""
+        self.literals: dict[tuple[str, str], NDArray] = {}
+        """The data of each literal, by text and dtype. Constants of the same literal share
+        their (read-only) data, as programs repeat their literals."""
 
     def parse_expr(self) -> Expr:
         return drive(self.expr())
@@ -171,10 +174,10 @@ class ExprParser(AttrParser):
             if not self.accept(Tok.SEMI):
                 break
         if not items:
-            self.unexpected(["an expression"], "after the declarations")
+            raise self.unexpected(["an expression"], "after the declarations")
         body = items[-1][0]
         for value, start in reversed(items[:-1]):
-            body = Let(Var("", IncompleteType()), value, body, span=self.span_from(start))
+            body = Let(Var(""), value, body, span=self.span_from(start))
         return body
 
     def bindings(self) -> ExprStep:
@@ -283,10 +286,13 @@ class ExprParser(AttrParser):
                 self.error(tok, f"the graph binding `{tok.text}` is not defined before this use")
                 return Var(tok.text)
             return bound
-        if kind is Tok.INTEGER or kind is Tok.FLOAT:
-            return Constant(_scalar(tok.number, tok.name), span=self.token_span(tok))
-        if kind is Tok.BOOL:
-            return Constant(_scalar(bool(tok.number), "bool"), span=self.token_span(tok))
+        if kind is Tok.INTEGER or kind is Tok.FLOAT or kind is Tok.BOOL:
+            dtype = "bool" if kind is Tok.BOOL else tok.name
+            data = self.literals.get((tok.text, dtype))
+            if data is None:
+                value = bool(tok.number) if kind is Tok.BOOL else tok.number
+                data = self.literals[(tok.text, dtype)] = _scalar(value, dtype)
+            return Constant(data, span=self.token_span(tok))
         if kind is Tok.GLOBAL:
             self.global_uses.setdefault(tok.name, tok)
             return self.global_var(tok.name)
@@ -303,7 +309,7 @@ class ExprParser(AttrParser):
         try:
             return Op.get(tok.name)
         except TVMError:
-            self.fail(tok, f"unknown operator `{tok.name}`")
+            raise self.fail(tok, f"unknown operator `{tok.name}`") from None
 
     def simple_item(self) -> Expr | None:
         """A simple atom that is a whole list item (followed by ``,`` or ``)``)."""
@@ -323,8 +329,10 @@ class ExprParser(AttrParser):
         if kind is Tok.IF:
             return (yield from self.if_expr())
         if kind in _NOT_YET:
-            self.fail(tok, f"{_NOT_YET[kind]} are not supported yet (they need ADTs/references)")
-        self.unexpected(["an expression"])
+            raise self.fail(
+                tok, f"{_NOT_YET[kind]} are not supported yet (they need ADTs/references)"
+            )
+        raise self.unexpected(["an expression"])
 
     def paren(self) -> ExprStep:
         """``()``, ``(e)`` or a tuple ``(e,)``, ``(e1, e2, ...)``."""
@@ -338,7 +346,7 @@ class ExprParser(AttrParser):
         if self.accept(Tok.RPAREN):
             return first
         if not self.accept(Tok.COMMA):
-            self.unexpected([Tok.COMMA, Tok.RPAREN], "in a tuple or parenthesized expression")
+            raise self.unexpected([Tok.COMMA, Tok.RPAREN], "in a tuple or parenthesized expression")
         fields = [first]
         while not self.accept(Tok.RPAREN):
             field = self.simple_item()
@@ -352,7 +360,7 @@ class ExprParser(AttrParser):
         open_tok = self.expect(Tok.LPAREN)
         args: list[Expr] = []
         items: AttrItems | None = None
-        attrs: Attrs | DictAttrs | None = None
+        attrs: Attrs | None = None
         while not self.accept(Tok.RPAREN):
             tok = self.peek()
             if tok.kind is Tok.IDENT and self.peek(1).kind is Tok.EQUAL:
@@ -361,7 +369,7 @@ class ExprParser(AttrParser):
                 break
             if tok.kind is Tok.META and self.peek(1).kind is Tok.RPAREN:
                 obj = self.meta_object(tok)
-                if isinstance(obj, Attrs | DictAttrs):
+                if isinstance(obj, Attrs):
                     self.advance()
                     self.advance()
                     attrs = obj
@@ -369,7 +377,7 @@ class ExprParser(AttrParser):
             arg = self.simple_item()
             args.append(arg if arg is not None else (yield self.expr()))
             if not self.accept(Tok.COMMA) and self.peek().kind is not Tok.RPAREN:
-                self.unexpected([Tok.COMMA, Tok.RPAREN], "in the arguments of a call")
+                raise self.unexpected([Tok.COMMA, Tok.RPAREN], "in the arguments of a call")
         if attrs is None:
             attrs = self.call_attrs(callee, items, open_tok)
         return Call(callee, args, attrs, span=self.span_from(start))
@@ -411,7 +419,7 @@ class ExprParser(AttrParser):
                 self.expect(Tok.RPAREN, "after the attributes of a function")
                 break
             if tok.kind is not Tok.LOCAL:
-                self.unexpected(
+                raise self.unexpected(
                     [Tok.LOCAL, "an attribute `key=value`", Tok.RPAREN], "in the parameters"
                 )
             var = self.binder("as a parameter")
@@ -421,5 +429,5 @@ class ExprParser(AttrParser):
             self.scopes.bind(var.name_hint, var)
             params.append(var)
             if not self.accept(Tok.COMMA) and self.peek().kind is not Tok.RPAREN:
-                self.unexpected([Tok.COMMA, Tok.RPAREN], "in the parameters")
+                raise self.unexpected([Tok.COMMA, Tok.RPAREN], "in the parameters")
         return params, attrs

@@ -1,9 +1,13 @@
 """The tokenizer of the Relay text format.
 
-TVM: ``src/relay/parser/tokenizer.h`` (``Tokenizer`` and ``Condense``). One pass over the text
-with a master regular expression; comments and whitespace are skipped, nested block comments
-are matched by counting. The ``#[metadata]`` section runs to the end of the text and is
-handed back unparsed (it is JSON). Differences from TVM, all accepting more text:
+TVM: ``src/relay/parser/tokenizer.h`` (``Tokenizer`` and ``Condense``). A master regular
+expression covers every common token and is matched from token to token, Python doing little
+more than building the token; it hands the rare cases (``-``, block comments, ``#``
+attributes, malformed input) to a slow path, after which scanning resumes. Comments and
+whitespace produce no tokens; nested block comments are matched by counting. The
+``#[metadata]`` section runs to the end of the text and is handed back unparsed (it is JSON).
+
+Differences from TVM, all accepting more text:
 
 - ``-`` right after an operand (a name, a literal, a closing bracket) is always binary minus,
   so ``%x -1`` is a subtraction; elsewhere a run of ``-`` directly before a number is its sign
@@ -29,31 +33,32 @@ from minitvm.relay.parser.tokens import KEYWORDS, OPERAND_END, Tok, Token
 
 __all__ = ["Lexed", "tokenize"]
 
-_NAME = r"\w+(?:[./]\w+)*"
-_NAME_REST = r"\w*(?:[./]\w+)*"
+_NAME = r"\w*(?:[./]\w+)*"
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[fi][0-9]*)?"
 _MASTER = re.compile(
     rf"""
       (?P<space>[ \t]+)
     | (?P<newline>\r?\n)
-    | (?P<graph>%[0-9]+(?![\w]))
-    | (?P<local>%[^\W\d]{_NAME_REST})
-    | (?P<global>@{_NAME})
+    | (?P<comment>//[^\n]*)
+    | (?P<graph>%[0-9]+(?!\w))
+    | (?P<local>%[^\W\d]{_NAME})
+    | (?P<global>@\w{_NAME})
     | (?P<meta>meta\[(?P<key>[^\]\s]*)\]\[(?P<index>[0-9]+)\])
-    | (?P<special>(?:inf|nan)f[0-9]*)(?!\w)
-    | (?P<ident>[^\W\d]{_NAME_REST})
-    | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[fi][0-9]*)?)
-    | (?P<two><=|>=|==|!=)
-    | (?P<one>[(){{}}\[\],.;:?+*<>=!])
+    | (?P<special>(?:inf|nan)f[0-9]*(?!\w))
+    | (?P<partial>match\?)
+    | (?P<ident>[^\W\d]{_NAME})
+    | (?P<number>{_NUMBER}(?!\w))
+    | (?P<string>"(?:[^"\\\n]|\\.)*")
+    | (?P<punct><=|>=|==|!=|/(?![/*])|[(){{}}\[\],.;:?+*<>=!])
     """,
     re.VERBOSE,
 )
-_DIGITS = re.compile(r"[0-9]+")
-_SIGNED = re.compile(r"[0-9]|(?:inf|nan)f[0-9]*(?!\w)")
+_SIGNED = re.compile(rf"(?:{_NUMBER}|(?:inf|nan)f[0-9]*)(?!\w)")
+_BAD_NUMBER = re.compile(r"[0-9][\w.]*")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
 _COMMENT_EDGE = re.compile(r"/\*|\*/")
 _ATTRIBUTE = re.compile(r"#\[([^\]\n]*)\]")
 _VERSION = re.compile(r'version\s*=\s*"([^"]*)"')
-_WORD = re.compile(r"\w*")
 
 _PUNCT = {
     "(": Tok.LPAREN,
@@ -69,6 +74,7 @@ _PUNCT = {
     "?": Tok.QUESTION,
     "+": Tok.PLUS,
     "*": Tok.STAR,
+    "/": Tok.SLASH,
     "<": Tok.LT,
     ">": Tok.GT,
     "=": Tok.EQUAL,
@@ -90,7 +96,7 @@ class Lexed:
 
 
 class _Lexer:
-    __slots__ = ("diags", "line", "line_start", "pos", "src", "tokens")
+    __slots__ = ("diags", "line", "line_start", "numbers", "pos", "src", "tokens")
 
     def __init__(self, source: str, diags: Diagnostics) -> None:
         self.src = source
@@ -99,20 +105,20 @@ class _Lexer:
         self.line = 1
         self.line_start = 0
         self.tokens: list[Token] = []
+        self.numbers: dict[tuple[str, bool], tuple[int | float, str, bool]] = {}
+
+    # --- positions and tokens ---------------------------------------------------------------
 
     def column(self, pos: int) -> int:
         return pos - self.line_start + 1
 
-    def advance_lines(self, start: int, end: int) -> None:
-        """Account for the line breaks in ``src[start:end]``."""
+    def add(self, kind: Tok, start: int, end: int, name: str = "", number: int | float = 0) -> None:
+        """Append a token spanning ``src[start:end]`` (which may span lines)."""
+        line, col = self.line, self.column(start)
         count = self.src.count("\n", start, end)
         if count:
             self.line += count
             self.line_start = self.src.rfind("\n", start, end) + 1
-
-    def add(self, kind: Tok, start: int, end: int, name: str = "", number: int | float = 0) -> None:
-        line, col = self.line, self.column(start)
-        self.advance_lines(start, end)
         self.tokens.append(
             Token(kind, self.src[start:end], line, col, self.line, self.column(end), name, number)
         )
@@ -121,15 +127,43 @@ class _Lexer:
     def error(self, pos: int, message: str) -> None:
         self.diags.emit(self.line, self.column(pos), message)
 
+    def number_token(self, start: int, end: int, text: str, negative: bool) -> Token:
+        """The token of a number literal (cached by text: programs repeat their literals)."""
+        key = (text, negative)
+        known = self.numbers.get(key)
+        if known is None:
+            try:
+                if text[0] in "in":
+                    value, dtype = float_literal(text[:3], text[3:], negative)
+                    known = (value, dtype, True)
+                else:
+                    known = number_literal(text, negative)
+            except LiteralError as err:
+                self.error(start, str(err))
+                known = (0, "int32", False)
+            else:
+                self.numbers[key] = known
+        value, dtype, is_float = known
+        col = self.column(start)
+        kind = Tok.FLOAT if is_float else Tok.INTEGER
+        return Token(
+            kind, self.src[start:end], self.line, col, self.line, col + end - start, dtype, value
+        )
+
+    # --- the scanner ------------------------------------------------------------------------
+
     def run(self) -> Lexed:
         src = self.src
         n = len(src)
-        while self.pos < n:
+        while True:
+            self.scan()
+            if self.pos >= n:
+                break
             char = src[self.pos]
             if char == "-":
                 self.minus()
             elif char == "/":
-                self.slash()
+                self.block_comment(self.pos)
             elif char == '"':
                 self.string()
             elif char == "#":
@@ -137,111 +171,97 @@ class _Lexer:
                 if metadata is not None:
                     return metadata
             else:
-                self.master()
+                self.bad_token()
         self.add(Tok.EOF, n, n)
         return Lexed(self.tokens, None)
 
-    def master(self) -> None:
-        m = _MASTER.match(self.src, self.pos)
-        if m is None:
-            bad = self.src[self.pos]
-            if bad in "%@":
-                self.diags.fatal(
-                    self.line, self.column(self.pos), f"expected a name after `{bad}`"
-                )
-            self.diags.fatal(
-                self.line, self.column(self.pos), f"unexpected character `{bad}` ({ord(bad):#x})"
-            )
-        group = m.lastgroup
-        start, end = m.span()
-        if group == "space":
-            self.pos = end
-        elif group == "newline":
-            self.pos = end
-            self.line += 1
-            self.line_start = end
-        elif group == "one" or group == "two":
-            self.add(_PUNCT[m.group()], start, end)
-        elif group == "graph":
-            self.add(Tok.GRAPH, start, end, number=int(m.group()[1:]))
-        elif group == "local":
-            self.add(Tok.LOCAL, start, end, name=m.group()[1:])
-        elif group == "global":
-            self.add(Tok.GLOBAL, start, end, name=m.group()[1:])
-        elif group == "ident":
-            self.ident(m.group(), start, end)
-        elif group == "meta":
-            self.add(Tok.META, start, end, name=m.group("key"), number=int(m.group("index")))
-        else:
-            self.number(start, negative=False)
-
-    def ident(self, word: str, start: int, end: int) -> None:
-        if word == "True" or word == "False":
-            self.add(Tok.BOOL, start, end, number=int(word == "True"))
-        elif word == "match" and self.src.startswith("?", end):
-            self.add(Tok.MATCH_PARTIAL, start, end + 1)
-        else:
-            self.add(KEYWORDS.get(word, Tok.IDENT), start, end, name=word)
-
-    def number(self, start: int, negative: bool) -> None:
-        """A numeric literal at ``self.pos``; ``start`` is where its sign run began."""
+    def scan(self) -> None:  # noqa: C901  (one flat dispatch over the master pattern's groups)
+        """Read tokens with the master pattern until it stops matching."""
         src = self.src
-        if self.tokens and self.tokens[-1].kind is Tok.PERIOD:
-            # A projection index: digits only, so `%t.0.1` is two projections.
-            m = _DIGITS.match(src, self.pos)
-            if m is not None and not negative:
-                self.add(Tok.INTEGER, start, m.end(), name="int32", number=int(m.group()))
-                return
-        m = _MASTER.match(src, self.pos)
-        if m is None or m.lastgroup not in ("number", "special"):
-            self.diags.fatal(self.line, self.column(self.pos), "expected a number")
-        end = m.end()
-        trailing = _WORD.match(src, end)
-        if trailing is not None and trailing.end() > end:
-            end = trailing.end()
-            self.error(start, f"invalid number `{src[start:end]}`")
-            self.add(Tok.INTEGER, start, end, name="int32")
-            return
-        text = m.group()
-        try:
-            if m.lastgroup == "special":
-                value, dtype = float_literal(text[:3], text[3:], negative)
-                is_float = True
+        tokens = self.tokens
+        append = tokens.append
+        line, line_start = self.line, self.line_start
+        pos = self.pos
+        match = _MASTER.match
+        while (m := match(src, pos)) is not None:
+            group = m.lastgroup
+            start, pos = m.span()
+            if group == "space" or group == "comment":
+                continue
+            if group == "newline":
+                line += 1
+                line_start = pos
+                continue
+            text = m.group()
+            col = start - line_start + 1
+            end_col = col + pos - start
+            if group == "punct":
+                append(Token(_PUNCT[text], text, line, col, line, end_col))
+            elif group == "local":
+                append(Token(Tok.LOCAL, text, line, col, line, end_col, text[1:]))
+            elif group == "graph":
+                append(Token(Tok.GRAPH, text, line, col, line, end_col, "", int(text[1:])))
+            elif group == "ident":
+                if text == "True" or text == "False":
+                    append(Token(Tok.BOOL, text, line, col, line, end_col, "", int(text == "True")))
+                else:
+                    kind = KEYWORDS.get(text, Tok.IDENT)
+                    append(Token(kind, text, line, col, line, end_col, text))
+            elif group == "global":
+                append(Token(Tok.GLOBAL, text, line, col, line, end_col, text[1:]))
+            elif group == "meta":
+                index = int(m.group("index"))
+                append(Token(Tok.META, text, line, col, line, end_col, m.group("key"), index))
+            elif group == "partial":
+                append(Token(Tok.MATCH_PARTIAL, text, line, col, line, end_col))
             else:
-                value, dtype, is_float = number_literal(text, negative)
-        except LiteralError as err:
-            self.error(start, str(err))
-            value, dtype, is_float = 0, "int32", False
-        self.add(Tok.FLOAT if is_float else Tok.INTEGER, start, end, name=dtype, number=value)
+                self.line, self.line_start = line, line_start
+                if group == "string":
+                    append(self.string_token(start, pos))
+                elif tokens and tokens[-1].kind is Tok.PERIOD and not text.isdigit():
+                    # A projection index is digits only: `(%t).0.1` is two projections.
+                    pos = start + len(text) - len(text.lstrip("0123456789"))
+                    append(self.number_token(start, pos, src[start:pos], False))
+                else:
+                    append(self.number_token(start, pos, text, False))
+        self.line, self.line_start, self.pos = line, line_start, pos
+
+    # --- the slow path ----------------------------------------------------------------------
+
+    def bad_token(self) -> None:
+        src, pos = self.src, self.pos
+        char = src[pos]
+        m = _BAD_NUMBER.match(src, pos)
+        if m is not None:
+            self.error(pos, f"invalid number `{m.group()}`")
+            self.add(Tok.INTEGER, pos, m.end(), name="int32")
+            return
+        if char in "%@":
+            raise self.diags.fatal(self.line, self.column(pos), f"expected a name after `{char}`")
+        if char == "\r":
+            message = "a carriage return must be followed by a line feed"
+        else:
+            message = f"unexpected character `{char}` ({ord(char):#x})"
+        raise self.diags.fatal(self.line, self.column(pos), message)
 
     def minus(self) -> None:
+        """``->``, binary ``-``, or the sign run of a literal."""
         src = self.src
         start = self.pos
         if src.startswith("->", start):
             self.add(Tok.ARROW, start, start + 2)
             return
-        if self.tokens and self.tokens[-1].kind in OPERAND_END:
-            self.add(Tok.MINUS, start, start + 1)
-            return
-        end = start
-        while end < len(src) and src[end] == "-":
-            end += 1
-        if _SIGNED.match(src, end) is not None:
-            self.pos = end
-            self.number(start, negative=(end - start) % 2 == 1)
-            return
+        if not self.tokens or self.tokens[-1].kind not in OPERAND_END:
+            end = start
+            while end < len(src) and src[end] == "-":
+                end += 1
+            m = _SIGNED.match(src, end)
+            if m is not None:
+                negative = (end - start) % 2 == 1
+                self.tokens.append(self.number_token(start, m.end(), m.group(), negative))
+                self.pos = m.end()
+                return
         self.add(Tok.MINUS, start, start + 1)
-
-    def slash(self) -> None:
-        src = self.src
-        start = self.pos
-        if src.startswith("//", start):
-            end = src.find("\n", start)
-            self.pos = len(src) if end < 0 else end
-        elif src.startswith("/*", start):
-            self.block_comment(start)
-        else:
-            self.add(Tok.SLASH, start, start + 1)
 
     def block_comment(self, start: int) -> None:
         depth = 0
@@ -249,35 +269,46 @@ class _Lexer:
         while True:
             m = _COMMENT_EDGE.search(self.src, pos)
             if m is None:
-                self.diags.fatal(self.line, self.column(start), "unterminated block comment")
+                raise self.diags.fatal(self.line, self.column(start), "unterminated block comment")
             depth += 1 if m.group() == "/*" else -1
             pos = m.end()
             if depth == 0:
                 break
-        self.advance_lines(start, pos)
+        count = self.src.count("\n", start, pos)
+        if count:
+            self.line += count
+            self.line_start = self.src.rfind("\n", start, pos) + 1
         self.pos = pos
 
-    def string(self) -> None:
-        start = self.pos
-        m = _STRING.match(self.src, start)
-        if m is None:
-            self.diags.fatal(self.line, self.column(start), "unterminated string literal")
+    def string_token(self, start: int, end: int) -> Token:
         try:
-            value = decode_string(m.group(1))
+            value = decode_string(self.src[start + 1 : end - 1])
         except LiteralError as err:
             self.error(start, str(err))
             value = ""
-        self.add(Tok.STRING, start, m.end(), name=value)
+        col = self.column(start)
+        return Token(
+            Tok.STRING, self.src[start:end], self.line, col, self.line, col + end - start, value
+        )
+
+    def string(self) -> None:
+        """A string the master pattern left: one spanning lines, or an unterminated one."""
+        start = self.pos
+        m = _STRING.match(self.src, start)
+        if m is None:
+            raise self.diags.fatal(self.line, self.column(start), "unterminated string literal")
+        token = self.string_token(start, m.end())
+        self.add(Tok.STRING, start, m.end(), name=token.name)
 
     def attribute(self) -> Lexed | None:
         """``#[version = "0.0.5"]`` becomes a token; ``#[metadata]`` ends the text."""
         start = self.pos
         m = _ATTRIBUTE.match(self.src, start)
         if m is None:
-            self.diags.fatal(
+            raise self.diags.fatal(
                 self.line,
                 self.column(start),
-                "`#` must start an attribute: `#[version = \"0.0.5\"]` or `#[metadata]`",
+                '`#` must start an attribute: `#[version = "0.0.5"]` or `#[metadata]`',
             )
         content = m.group(1).strip()
         if content == "metadata":
@@ -286,10 +317,10 @@ class _Lexer:
             return Lexed(self.tokens, self.src[m.end() :], line)
         version = _VERSION.fullmatch(content)
         if version is None:
-            self.diags.fatal(
+            raise self.diags.fatal(
                 self.line,
                 self.column(start),
-                f"unknown attribute `#[{content}]`; expected `#[version = \"0.0.5\"]` "
+                f'unknown attribute `#[{content}]`; expected `#[version = "0.0.5"]` '
                 "or `#[metadata]`",
             )
         self.add(Tok.VERSION, start, m.end(), name=version.group(1))

@@ -91,8 +91,8 @@ class _Decoder:
             return self.entry(value, where, depth + 1)
         return value
 
-    def entry(self, entry: dict[str, object], where: str, depth: int) -> object:
-        key = entry.get("type_key")
+    def leaf(self, key: object, entry: dict[str, object], where: str) -> object | None:
+        """The entries not built from ``fields``; None for the others."""
         if key == "float":
             text = entry.get("value")
             if not isinstance(text, str) or text not in _NON_FINITE:
@@ -107,6 +107,13 @@ class _Decoder:
             if not isinstance(name, str):
                 raise MetadataError(f"{where}: a GlobalVar entry needs a `name_hint` string")
             return self.global_var(name)
+        return None
+
+    def entry(self, entry: dict[str, object], where: str, depth: int) -> object:
+        key = entry.get("type_key")
+        leaf = self.leaf(key, entry, where)
+        if leaf is not None:
+            return leaf
         fields = entry.get("fields", {})
         if not isinstance(fields, dict):
             raise MetadataError(f"{where}: `fields` must be an object")
@@ -132,9 +139,7 @@ class _Decoder:
         return node
 
 
-def load_metadata(
-    text: str, global_var: Callable[[str], GlobalVar]
-) -> dict[str, list[object]]:
+def load_metadata(text: str, global_var: Callable[[str], GlobalVar]) -> dict[str, list[object]]:
     """The meta table the section ``text`` describes: type key -> objects in index order."""
     try:
         sections = json.loads(text)

@@ -51,9 +51,9 @@ class ModuleParser(ExprParser):
             if tok.kind is Tok.EOF:
                 break
             if tok.kind is Tok.TYPE or tok.kind is Tok.EXTERN:
-                self.fail(tok, "type definitions (ADTs) are not supported yet")
+                raise self.fail(tok, "type definitions (ADTs) are not supported yet")
             if tok.kind is not Tok.DEF:
-                self.unexpected(["a definition `def @name(...) { ... }`", Tok.EOF])
+                raise self.unexpected(["a definition `def @name(...) { ... }`", Tok.EOF])
             start = self.pos
             self.advance()
             name = self.expect(Tok.GLOBAL, "after `def`")

@@ -8,67 +8,122 @@ indices and booleans. Whitespace and comments produce no tokens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
-
-from typing_extensions import override
+from enum import IntEnum, auto
+from typing import NamedTuple
 
 __all__ = ["KEYWORDS", "OPERAND_END", "Tok", "Token"]
 
 
-class Tok(Enum):
-    """Token kinds; the value is how a diagnostic names the kind."""
+class Tok(IntEnum):
+    """Token kinds (small integers, so sets and maps of kinds are fast to query)."""
 
-    INTEGER = "an integer"
-    FLOAT = "a float"
-    BOOL = "a boolean"
-    STRING = "a string"
-    LOCAL = "a local variable `%name`"
-    GRAPH = "a graph binding `%N`"
-    GLOBAL = "a global `@name`"
-    IDENT = "an identifier"
-    META = "a meta reference `meta[key][i]`"
-    VERSION = "the version header"
-    LET = "`let`"
-    FN = "`fn`"
-    DEF = "`def`"
-    IF = "`if`"
-    ELSE = "`else`"
-    FREE_VAR = "`free_var`"
-    TYPE = "`type`"
-    EXTERN = "`extern`"
-    MATCH = "`match`"
-    MATCH_PARTIAL = "`match?`"
-    REF = "`ref`"
-    REF_READ = "`ref_read`"
-    REF_WRITE = "`ref_write`"
-    UNDERSCORE = "`_`"
-    LPAREN = "`(`"
-    RPAREN = "`)`"
-    LBRACE = "`{`"
-    RBRACE = "`}`"
-    LBRACKET = "`[`"
-    RBRACKET = "`]`"
-    COMMA = "`,`"
-    PERIOD = "`.`"
-    SEMI = "`;`"
-    COLON = "`:`"
-    EQUAL = "`=`"
-    ARROW = "`->`"
-    QUESTION = "`?`"
-    PLUS = "`+`"
-    MINUS = "`-`"
-    STAR = "`*`"
-    SLASH = "`/`"
-    LT = "`<`"
-    GT = "`>`"
-    LE = "`<=`"
-    GE = "`>=`"
-    EQEQ = "`==`"
-    NE = "`!=`"
-    BANG = "`!`"
-    EOF = "the end of the input"
+    INTEGER = auto()
+    FLOAT = auto()
+    BOOL = auto()
+    STRING = auto()
+    LOCAL = auto()
+    GRAPH = auto()
+    GLOBAL = auto()
+    IDENT = auto()
+    META = auto()
+    VERSION = auto()
+    LET = auto()
+    FN = auto()
+    DEF = auto()
+    IF = auto()
+    ELSE = auto()
+    FREE_VAR = auto()
+    TYPE = auto()
+    EXTERN = auto()
+    MATCH = auto()
+    MATCH_PARTIAL = auto()
+    REF = auto()
+    REF_READ = auto()
+    REF_WRITE = auto()
+    UNDERSCORE = auto()
+    LPAREN = auto()
+    RPAREN = auto()
+    LBRACE = auto()
+    RBRACE = auto()
+    LBRACKET = auto()
+    RBRACKET = auto()
+    COMMA = auto()
+    PERIOD = auto()
+    SEMI = auto()
+    COLON = auto()
+    EQUAL = auto()
+    ARROW = auto()
+    QUESTION = auto()
+    PLUS = auto()
+    MINUS = auto()
+    STAR = auto()
+    SLASH = auto()
+    LT = auto()
+    GT = auto()
+    LE = auto()
+    GE = auto()
+    EQEQ = auto()
+    NE = auto()
+    BANG = auto()
+    EOF = auto()
 
+    @property
+    def description(self) -> str:
+        """How a diagnostic names the kind: `` `(` ``, ``an integer``."""
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS: dict[Tok, str] = {
+    Tok.INTEGER: "an integer",
+    Tok.FLOAT: "a float",
+    Tok.BOOL: "a boolean",
+    Tok.STRING: "a string",
+    Tok.LOCAL: "a local variable `%name`",
+    Tok.GRAPH: "a graph binding `%N`",
+    Tok.GLOBAL: "a global `@name`",
+    Tok.IDENT: "an identifier",
+    Tok.META: "a meta reference `meta[key][i]`",
+    Tok.VERSION: "the version header",
+    Tok.LET: "`let`",
+    Tok.FN: "`fn`",
+    Tok.DEF: "`def`",
+    Tok.IF: "`if`",
+    Tok.ELSE: "`else`",
+    Tok.FREE_VAR: "`free_var`",
+    Tok.TYPE: "`type`",
+    Tok.EXTERN: "`extern`",
+    Tok.MATCH: "`match`",
+    Tok.MATCH_PARTIAL: "`match?`",
+    Tok.REF: "`ref`",
+    Tok.REF_READ: "`ref_read`",
+    Tok.REF_WRITE: "`ref_write`",
+    Tok.UNDERSCORE: "`_`",
+    Tok.LPAREN: "`(`",
+    Tok.RPAREN: "`)`",
+    Tok.LBRACE: "`{`",
+    Tok.RBRACE: "`}`",
+    Tok.LBRACKET: "`[`",
+    Tok.RBRACKET: "`]`",
+    Tok.COMMA: "`,`",
+    Tok.PERIOD: "`.`",
+    Tok.SEMI: "`;`",
+    Tok.COLON: "`:`",
+    Tok.EQUAL: "`=`",
+    Tok.ARROW: "`->`",
+    Tok.QUESTION: "`?`",
+    Tok.PLUS: "`+`",
+    Tok.MINUS: "`-`",
+    Tok.STAR: "`*`",
+    Tok.SLASH: "`/`",
+    Tok.LT: "`<`",
+    Tok.GT: "`>`",
+    Tok.LE: "`<=`",
+    Tok.GE: "`>=`",
+    Tok.EQEQ: "`==`",
+    Tok.NE: "`!=`",
+    Tok.BANG: "`!`",
+    Tok.EOF: "the end of the input",
+}
 
 KEYWORDS: dict[str, Tok] = {
     "let": Tok.LET,
@@ -106,8 +161,10 @@ OPERAND_END = frozenset(
 """Kinds that can end an operand: a ``-`` after one of them is binary minus, never a sign."""
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """One token. A named tuple rather than a dataclass: a large program has millions of
+    tokens, and a tuple is built several times faster."""
+
     kind: Tok
     text: str
     line: int
@@ -124,11 +181,7 @@ class Token:
         if self.kind is Tok.EOF:
             return "the end of the input"
         text = self.text if len(self.text) <= 40 else self.text[:37] + "..."
-        if self.kind.value.startswith("`"):
+        if self.kind.description.startswith("`"):
             return f"`{text}`"
-        article_kind = self.kind.value.split(" `")[0]
+        article_kind = self.kind.description.split(" `")[0]
         return f"{article_kind} `{text}`"
-
-    @override
-    def __str__(self) -> str:
-        return self.text

@@ -87,7 +87,7 @@ class TypeParser(Cursor):
             if tok.name == "Tensor":
                 return self.tensor_type(start)
             return self.named_type(tok)
-        self.unexpected(["a type"])
+        raise self.unexpected(["a type"])
 
     def func_type(self) -> TypeStep:
         start = self.pos
@@ -136,7 +136,7 @@ class TypeParser(Cursor):
                 tok, f"dynamic dimension {tok.describe()}: minitvm's shapes are static integers"
             )
             return 0
-        self.unexpected(["a dimension (an integer)"])
+        raise self.unexpected(["a dimension (an integer)"])
 
     def dtype(self, tok: Token) -> str:
         try:

@@ -1,6 +1,7 @@
 """Relay passes (``relay.transform``)."""
 
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
+from minitvm.relay.transform.annotate_spans import AnnotateSpans
 from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.inline import Inline
@@ -8,6 +9,7 @@ from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunction
 from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
 __all__ = [
+    "AnnotateSpans",
     "DeadCodeElimination",
     "FunctionPass",
     "InferType",
