@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import sys
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -80,26 +81,31 @@ def show_value(value: object) -> str:
     return type(value).__name__ if isinstance(value, Node) else repr(value)
 
 
-def _describe(hint: object) -> str:
-    if hint is int:
-        return "an integer"
-    if hint is float:
-        return "a number"
-    if hint is bool:
-        return "True or False"
-    if hint is str:
-        return "a string"
-    if hint is type(None):
-        return "None"
+_NAMES: dict[object, tuple[str, str]] = {
+    int: ("an integer", "integers"),
+    float: ("a number", "numbers"),
+    bool: ("True or False", "booleans"),
+    str: ("a string", "strings"),
+    type(None): ("None", "None"),
+}
+
+
+def _describe(hint: object, plural: bool = False) -> str:
+    """How a diagnostic names what an annotation accepts: ``a list of integers``."""
+    if hint in _NAMES:
+        return _NAMES[hint][plural]
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        return " or ".join(_describe(arg) for arg in typing.get_args(hint))
+        return " or ".join(_describe(arg, plural) for arg in typing.get_args(hint))
     if origin in (tuple, list) or origin is Sequence:
         args = typing.get_args(hint)
-        return f"a list of {_describe(args[0])} values" if args else "a list"
-    if isinstance(hint, type):
-        return f"a {hint.__name__}"
-    return str(hint)
+        return (
+            f"lists of {_describe(args[0], True)}"
+            if plural
+            else (f"a list of {_describe(args[0], True)}" if args else "a list")
+        )
+    name = hint.__name__ if isinstance(hint, type) else str(hint)
+    return f"{name} values" if plural else f"a {name}"
 
 
 def _scalar(value: object, hint: type) -> object:
@@ -223,9 +229,20 @@ def build_dataclass(cls: type, values: Mapping[str, object]) -> object:
         raise ConversionError(f"invalid {cls.__name__}: {err}") from None
 
 
+def _current(cls: type) -> bool:
+    """Whether ``cls`` is what its module calls it. ``dataclass(slots=True)`` replaces the
+    class it decorates; the replaced one lingers among the subclasses until collected."""
+    module = sys.modules.get(cls.__module__)
+    found: object = module
+    for part in cls.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is cls
+
+
 def _node_classes() -> list[type]:
-    """Every dataclass node class defined so far, found by walking subclasses."""
-    found: list[type] = []
+    """Every dataclass node class defined so far, found by walking subclasses (classes
+    defined inside functions included); of classes of one name, the current one."""
+    found: dict[str, list[type]] = {}
     seen: set[type] = set()
     stack: list[type] = [Node]
     while stack:
@@ -236,8 +253,12 @@ def _node_classes() -> list[type]:
             seen.add(sub)
             stack.append(sub)
             if not issubclass(sub, RelayExpr) and dataclasses.is_dataclass(sub):
-                found.append(sub)
-    return found
+                found.setdefault(f"{sub.__module__}.{sub.__qualname__}", []).append(sub)
+    classes: list[type] = []
+    for same_name in found.values():
+        current = [cls for cls in same_name if _current(cls)]
+        classes.extend(current or same_name)
+    return classes
 
 
 def class_for_path(path: str) -> type | None:

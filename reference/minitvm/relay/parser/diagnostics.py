@@ -50,9 +50,12 @@ class Diagnostics:
             raise self.error()
 
     def error(self) -> DiagnosticError:
-        first, message = self.errors[0]
+        """One error reporting all, in the order of their places in the text (the tokenizer
+        reports literals before the parser reports anything)."""
+        errors = sorted(self.errors, key=lambda e: (e[0].line, e[0].column))
+        first, message = errors[0]
         parts = [message + self._snippet(first)]
-        for loc, msg in self.errors[1:]:
+        for loc, msg in errors[1:]:
             parts.append(f"{self.where(loc)}: {msg}{self._snippet(loc)}")
         return DiagnosticError("\n".join(parts), self.where(first))
 
