@@ -28,6 +28,23 @@ def test_reshape_like_tile_repeat_reverse() -> None:
     with pytest.raises(DiagnosticError, match=r"^reshape_like: cannot reshape"):
         infer(relay.reshape_like(x, like))
 
+    big = relay.var("big", shape=(2, 3, 4))
+    small = relay.var("small", shape=(3, 1))
+    cs = relay.collapse_sum_like(big, small)
+    assert infer(cs) == tt((3, 1))
+    bdata = _data((2, 3, 4))
+    np.testing.assert_array_equal(
+        evaluate(cs, {big: bdata, small: np.zeros((3, 1))}), bdata.sum(axis=(0, 2))[:, None]
+    )
+    ct = relay.collapse_sum_to(big, (4,))
+    assert infer(ct) == tt((4,))
+    np.testing.assert_array_equal(evaluate(ct, {big: bdata}), bdata.sum(axis=(0, 1)))
+    with pytest.raises(DiagnosticError, match=r"^collapse_sum_to: .*not broadcastable"):
+        infer(relay.collapse_sum_to(big, (2,)))
+    with pytest.raises(DiagnosticError, match=r"is not a broadcast of \(1, 2, 3, 4\)"):
+        infer(relay.collapse_sum_to(big, (1, 2, 3, 4)))
+    assert Op.get("collapse_sum_like").definition.pattern == OpPattern.COMM_REDUCE
+
     y = relay.var("y", shape=(2, 3))
     t = relay.tile(y, (2, 1, 2))
     assert infer(t) == tt((2, 2, 6))
