@@ -440,6 +440,63 @@ CASES: list[tuple[str, Builder, list[Spec], str]] = [
         "normal",
     ),
     ("lrn", lambda x: relay.nn.lrn(x, 3, 1, 2.0, 0.001, 0.75), [((1, 5, 2, 2), F)], "normal"),
+    ("pad", lambda x: relay.nn.pad(x, ((0, 0), (1, 2), (2, 0)), 1.5), [((1, 3, 2), F)], "normal"),
+    (
+        "pad_edge",
+        lambda x: relay.nn.pad(x, ((1, 2), (2, 1)), pad_mode="edge"),
+        [((3, 2), F)],
+        "normal",
+    ),
+    (
+        "pad_reflect",
+        lambda x: relay.nn.pad(x, ((1, 2), (2, 1)), pad_mode="reflect"),
+        [((4, 3), F)],
+        "normal",
+    ),
+    ("dilate", lambda x: relay.nn.dilate(x, (1, 2, 3), 0.5), [((2, 3, 2), F)], "normal"),
+    (
+        "upsampling",
+        lambda x: relay.nn.upsampling(x, 2, 1.5, method="bilinear"),
+        [((1, 2, 3, 4), F)],
+        "normal",
+    ),
+    (
+        "depth_to_space",
+        lambda x: relay.nn.depth_to_space(x, 2, mode="CRD"),
+        [((1, 8, 2, 3), F)],
+        "normal",
+    ),
+    ("space_to_depth", lambda x: relay.nn.space_to_depth(x, 2), [((1, 2, 4, 6), F)], "normal"),
+    (
+        "space_to_batch_nd",
+        lambda x: relay.nn.space_to_batch_nd(x, (2, 3), ((0, 2), (1, 1))),
+        [((2, 4, 7, 3), F)],
+        "normal",
+    ),
+    (
+        "batch_to_space_nd",
+        lambda x: relay.nn.batch_to_space_nd(x, (2, 3), ((1, 0), (0, 2))),
+        [((12, 2, 3, 3), F)],
+        "normal",
+    ),
+    (
+        "nll_loss",
+        lambda p, t, w: relay.nn.nll_loss(p, t, w, "mean", 1),
+        [((3, 4, 2), F), ((3, 2), "int32"), ((4,), F)],
+        "index",
+    ),
+    (
+        "max_pool2d_grad",
+        lambda g, x: relay.nn.max_pool2d_grad(g, x, 2, 2),
+        [((1, 2, 3, 3), F), ((1, 2, 6, 7), F)],
+        "normal",
+    ),
+    (
+        "avg_pool2d_grad",
+        lambda g, x: relay.nn.avg_pool2d_grad(g, x, 3, 2, 1, count_include_pad=True),
+        [((1, 2, 3, 4), F), ((1, 2, 6, 7), F)],
+        "normal",
+    ),
 ]
 
 

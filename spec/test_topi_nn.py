@@ -61,6 +61,8 @@ def test_pad_dilate_flatten() -> None:
     check([x], out, [v], np.pad(v, widths, mode="symmetric"))
     out = topi.nn.mirror_pad(x, [0, 0, 2, 1], [0, 0, 1, 3], "REFLECT")
     check([x], out, [v], np.pad(v, widths, mode="reflect"))
+    out = topi.nn.edge_pad(x, [0, 1, 2, 0], [1, 0, 1, 3])
+    check([x], out, [v], np.pad(v, [(0, 1), (1, 0), (2, 1), (0, 3)], mode="edge"))
     check([x], topi.nn.dilate(x, [1, 1, 2, 3], 0.5), [v], tt.dilate_python(v, [1, 1, 2, 3], 0.5))
     check([x], topi.nn.flatten(x), [v], v.reshape(1, -1))
 

@@ -701,3 +701,107 @@ def _lrn(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
 def outputs_of(out_type: Type) -> int:
     """The number of tensors a compute returns for ``out_type``."""
     return len(out_type.fields) if isinstance(out_type, TupleType) else 1
+
+
+def _pairs(attrs: object, name: str) -> list[tuple[int, int]]:
+    v = _get(attrs, name)
+    if not isinstance(v, tuple | list):
+        raise DiagnosticError(f"compute: attribute {name} must hold pairs, got {v!r}")
+    pairs: list[tuple[int, int]] = []
+    for p in v:
+        if not isinstance(p, tuple | list) or len(p) != 2:
+            raise DiagnosticError(f"compute: attribute {name} must hold pairs, got {v!r}")
+        pairs.append((int(p[0]), int(p[1])))
+    return pairs
+
+
+@_defines("nn.pad")
+def _pad(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    data = inputs[0]
+    pairs = _pairs(attrs, "pad_width")
+    before, after = [p[0] for p in pairs], [p[1] for p in pairs]
+    mode = _str(attrs, "pad_mode")
+    if mode == "constant":
+        fill = inputs[1]
+        return [nn.pad(data, before, after, tir_op.cast(fill(), data.dtype))]
+    if mode == "edge":
+        return [nn.edge_pad(data, before, after)]
+    return [nn.mirror_pad(data, before, after, "REFLECT")]
+
+
+@_defines("nn.dilate")
+def _dilate(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    return [nn.dilate(inputs[0], _ints(attrs, "strides") or (), _float(attrs, "dilation_value"))]
+
+
+@_defines("nn.upsampling")
+def _upsampling(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    out = nn.upsampling(
+        inputs[0],
+        _float(attrs, "scale_h"),
+        _float(attrs, "scale_w"),
+        _str(attrs, "layout"),
+        _str(attrs, "method"),
+        _bool(attrs, "align_corners"),
+    )
+    return [out]
+
+
+@_defines("nn.depth_to_space")
+def _depth_to_space(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    block = _int(attrs, "block_size")
+    return [nn.depth_to_space(inputs[0], block, _str(attrs, "layout"), _str(attrs, "mode"))]
+
+
+@_defines("nn.space_to_depth")
+def _space_to_depth(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    return [nn.space_to_depth(inputs[0], _int(attrs, "block_size"), _str(attrs, "layout"))]
+
+
+@_defines("nn.space_to_batch_nd")
+def _space_to_batch(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    pairs = _pairs(attrs, "paddings")
+    out = nn.space_to_batch_nd(
+        inputs[0],
+        _ints(attrs, "block_shape") or (),
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        _float(attrs, "pad_value"),
+    )
+    return [out]
+
+
+@_defines("nn.batch_to_space_nd")
+def _batch_to_space(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    pairs = _pairs(attrs, "crops")
+    block = _ints(attrs, "block_shape") or ()
+    return [nn.batch_to_space_nd(inputs[0], block, [p[0] for p in pairs], [p[1] for p in pairs])]
+
+
+@_defines("nn.nll_loss")
+def _nll_loss(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    p, t, w = inputs
+    return [nn.nll_loss(p, t, w, _str(attrs, "reduction"), _int(attrs, "ignore_index"))]
+
+
+def _pool_grad(pool_type: str) -> FCompute:
+    def fn(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+        cip = _bool(attrs, "count_include_pad") if hasattr(attrs, "count_include_pad") else False
+        out = nn.pool_grad(
+            inputs[0],
+            inputs[1],
+            _ints(attrs, "pool_size") or (1,),
+            _ints(attrs, "strides") or (1,),
+            _pool_padding(attrs, 2),
+            pool_type,
+            _bool(attrs, "ceil_mode"),
+            cip,
+            _str(attrs, "layout"),
+        )
+        return [out]
+
+    return fn
+
+
+COMPUTES["nn.max_pool2d_grad"] = _pool_grad("max")
+COMPUTES["nn.avg_pool2d_grad"] = _pool_grad("avg")
