@@ -486,6 +486,15 @@ CASES: list[tuple[str, Builder, list[Spec], str]] = [
         "index",
     ),
     (
+        "collapse_sum_like",
+        lambda x, y: relay.collapse_sum_like(x, y),
+        [((2, 3, 4), F), ((3, 1), F)],
+        "normal",
+    ),
+    ("stop_fusion", lambda x: relay.annotation.stop_fusion(x), [((2, 3), F)], "normal"),
+    ("shape_of", lambda x: relay.shape_of(x), [((2, 3, 4), F)], "normal"),
+    ("ndarray_size", lambda x: relay.ndarray_size(x, "int64"), [((2, 3, 4), F)], "normal"),
+    (
         "max_pool2d_grad",
         lambda g, x: relay.nn.max_pool2d_grad(g, x, 2, 2),
         [((1, 2, 3, 3), F), ((1, 2, 6, 7), F)],

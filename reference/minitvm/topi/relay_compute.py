@@ -22,7 +22,7 @@ from minitvm.tir.expr import PrimExpr, Var
 from minitvm.topi import broadcast, math, nn, reduction, transform
 from minitvm.topi.scan import cumprod, cumsum
 from minitvm.topi.tensor import full, full_like
-from minitvm.topi.utils import compute, get_const_int, normalize_axis
+from minitvm.topi.utils import compute, const_vector, get_const_int, normalize_axis
 
 __all__ = ["COMPUTES", "FCompute", "register"]
 
@@ -805,3 +805,38 @@ def _pool_grad(pool_type: str) -> FCompute:
 
 COMPUTES["nn.max_pool2d_grad"] = _pool_grad("max")
 COMPUTES["nn.avg_pool2d_grad"] = _pool_grad("avg")
+
+
+@_defines("collapse_sum_like", "collapse_sum_to")
+def _collapse_sum(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    """The reverse of broadcasting: sum the broadcast axes back to the target shape."""
+    x = inputs[0]
+    shape = _tensor_type(out_type).shape
+    lead = x.ndim - len(shape)
+    axes = list(range(lead)) + [
+        lead + i for i, d in enumerate(shape) if d == 1 and get_const_int(x.shape[lead + i]) != 1
+    ]
+    if not axes:
+        return [math.identity(x)]
+    return [transform.reshape(reduction.sum(x, axis=axes, keepdims=True), shape)]
+
+
+@_defines("annotation.stop_fusion")
+def _stop_fusion(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    return [math.identity(inputs[0])]
+
+
+@_defines("shape_of")
+def _shape_of(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    ty = _tensor_type(out_type)
+    dims = [get_const_int(d) for d in inputs[0].shape]
+    return [const_vector(dims, ty.dtype, "T_shape")]
+
+
+@_defines("ndarray_size")
+def _ndarray_size(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
+    ty = _tensor_type(out_type)
+    n = 1
+    for d in inputs[0].shape:
+        n *= get_const_int(d)
+    return [full((), ty.dtype, n)]
