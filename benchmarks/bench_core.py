@@ -1,8 +1,8 @@
-"""Time InferType on 100,000-deep chains: median of 5 runs, wall-clock and CPU time.
+"""Time the core on 100,000-deep chains: InferType, ToANormalForm, and the two in sequence.
 
-Run from the repository root: ``python -m benchmarks.bench_infer_type`` (with ``reference`` on
-``PYTHONPATH``). The operator is ``log`` (an Identity-like relation), so the time is that of
-the inference machinery, not of a relation.
+Median of 5 runs, wall-clock and CPU time. Run from the repository root:
+``PYTHONPATH=reference python -m benchmarks.bench_core``. The operator is ``log`` (an
+Identity-like relation), so the time is that of the machinery, not of a relation.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import minitvm as tvm
 from minitvm import relay
-from minitvm.relay.transform import InferType
+from minitvm.ir.module import IRModule
+from minitvm.relay.transform import InferType, ToANormalForm
 
 DEPTH = 100_000
 
@@ -35,13 +36,12 @@ def let_chain() -> relay.Function:
     return relay.Function([x], body)
 
 
-def measure(make: Callable[[], relay.Function], runs: int = 5) -> tuple[float, float]:
-    mod = tvm.IRModule.from_expr(make())
+def measure(run: Callable[[], object], runs: int = 5) -> tuple[float, float]:
     wall: list[float] = []
     cpu: list[float] = []
     for _ in range(runs):
         w, c = time.perf_counter(), time.process_time()
-        InferType()(mod)
+        run()
         wall.append(time.perf_counter() - w)
         cpu.append(time.process_time() - c)
     return statistics.median(wall), statistics.median(cpu)
@@ -49,8 +49,16 @@ def measure(make: Callable[[], relay.Function], runs: int = 5) -> tuple[float, f
 
 def main() -> None:
     for name, make in (("call chain", call_chain), ("let chain", let_chain)):
-        wall, cpu = measure(make)
-        print(f"InferType, {DEPTH:,}-deep {name}: median wall {wall:.2f} s, cpu {cpu:.2f} s")
+        mod = tvm.IRModule.from_expr(make())
+        typed = InferType()(mod)
+        steps: list[tuple[str, Callable[[], IRModule]]] = [
+            ("InferType", lambda m=mod: InferType()(m)),
+            ("ToANormalForm", lambda m=typed: ToANormalForm()(m)),
+            ("InferType + ToANormalForm", lambda m=mod: ToANormalForm()(InferType()(m))),
+        ]
+        for label, run in steps:
+            wall, cpu = measure(run)
+            print(f"{label}, {DEPTH:,}-deep {name}: median wall {wall:.2f} s, cpu {cpu:.2f} s")
 
 
 if __name__ == "__main__":
