@@ -10,10 +10,12 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import minitvm as tvm
 from minitvm import relay
 from minitvm.ir.module import IRModule
+from minitvm.ir.transform import Sequential
 from minitvm.relay.transform import InferType, ToANormalForm
 
 DEPTH = 100_000
@@ -52,9 +54,9 @@ def main() -> None:
         mod = tvm.IRModule.from_expr(make())
         typed = InferType()(mod)
         steps: list[tuple[str, Callable[[], IRModule]]] = [
-            ("InferType", lambda m=mod: InferType()(m)),
-            ("ToANormalForm", lambda m=typed: ToANormalForm()(m)),
-            ("InferType + ToANormalForm", lambda m=mod: ToANormalForm()(InferType()(m))),
+            ("InferType", partial(InferType(), mod)),
+            ("ToANormalForm", partial(ToANormalForm(), typed)),
+            ("InferType + ToANormalForm", partial(Sequential([InferType(), ToANormalForm()]), mod)),
         ]
         for label, run in steps:
             wall, cpu = measure(run)
