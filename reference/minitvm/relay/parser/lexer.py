@@ -34,6 +34,7 @@ from minitvm.relay.parser.tokens import KEYWORDS, OPERAND_END, Tok, Token
 __all__ = ["Lexed", "tokenize"]
 
 _NAME = r"\w*(?:[./]\w+)*"
+_WORD = r"[^\W\d]\w*"
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[fi][0-9]*)?"
 _MASTER = re.compile(
     rf"""
@@ -46,7 +47,7 @@ _MASTER = re.compile(
     | (?P<meta>meta\[(?P<key>[^\]\s]*)\]\[(?P<index>[0-9]+)\])
     | (?P<special>(?:inf|nan)f[0-9]*(?!\w))
     | (?P<partial>match\?)
-    | (?P<ident>[^\W\d]{_NAME})
+    | (?P<ident>{_WORD}(?:[./]{_WORD})*)
     | (?P<number>{_NUMBER}(?!\w))
     | (?P<string>"(?:[^"\\\n]|\\.)*")
     | (?P<punct><=|>=|==|!=|/(?![/*])|[(){{}}\[\],.;:?+*<>=!])
