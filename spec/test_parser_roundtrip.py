@@ -14,11 +14,11 @@ import pytest
 
 import minitvm as tvm
 from minitvm import relay
+from minitvm.cli import main as minitvm_main
 from minitvm.error import DiagnosticError
 from minitvm.ir.attrs import Attrs
 from minitvm.ir.node import Span
 from minitvm.ir.op import Op, OpDef, register_op
-from minitvm.cli import main as minitvm_main
 from minitvm.relay.parser import cli, std
 from minitvm.relay.printer import astext
 from minitvm.tir import FloatImm, IntImm
