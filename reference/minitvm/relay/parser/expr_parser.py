@@ -10,8 +10,11 @@ TVM: ``Parser::ParseExpr``, ``ParseBindingExpr``, ``ParseExprBinOp``, ``ParseCal
                | binop
     binding  ::= 'let' LOCAL (':' type)? '=' value ';'
                | GRAPH '=' value ';'              a shared node, not a let
-    value    ::= binding* binop                   a let chain as a value (the printer's)
-    binop    ::= postfix (BINOP postfix)*         * / > + - > < > <= >= > == != (all left)
+    value    ::= binop
+               | 'let' LOCAL (':' type)? '=' value ';' binding* binop
+                                                  a let chain as a value (the printer's)
+    binop    ::= postfix (BINOP postfix)*         `* /`, then `+ -`, then `< > <= >=`,
+                                                  then `== !=`; all left-associative
     postfix  ::= atom ('(' args ')' | '.' INTEGER)*
     args     ::= (expr (',' expr)*)? (','? attrs)? | META     attrs or an attrs object
     atom     ::= INTEGER | FLOAT | BOOL | LOCAL | GLOBAL | GRAPH | META | IDENT (operator)
@@ -29,7 +32,8 @@ a sub-step, which keeps wide, shallow programs (a 90,000-line graph) fast.
 
 Scoping: a let, a function and each if branch or block open a scope; graph bindings
 ``%N`` are global to the whole text, as in TVM, so the printer's reuse of a temporary in a
-later scope reads back as the same shared node.
+later scope reads back as the same shared node. A temporary used before its binding line
+reads as a placeholder, replaced once the text is read (``forward``).
 """
 
 from __future__ import annotations
