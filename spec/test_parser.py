@@ -729,6 +729,9 @@ def test_meta_errors() -> None:
         head + '{"relay.Constant": [{"type_key": "x", "class": "os.system", "fields": {}}]}'
     )
     assert "nests too deeply" in parse_error(head + "[" * 100_000)
+    assert "TVM's own serialization (SaveJSON)" in parse_error(
+        head + '{"root": 1, "nodes": [], "b64ndarrays": [], "attrs": {}}'
+    )
     assert "is a TensorType, not an expression" in parse_error(
         relay.Function([], UNIT)
         .with_attr("t", F32)
