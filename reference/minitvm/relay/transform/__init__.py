@@ -1,6 +1,7 @@
 """Relay passes (``relay.transform``)."""
 
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
+from minitvm.relay.transform.annotate_spans import AnnotateSpans
 from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.inline import Inline
@@ -11,6 +12,7 @@ from minitvm.relay.transform.to_graph_normal_form import ToGraphNormalForm
 from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
 __all__ = [
+    "AnnotateSpans",
     "DeadCodeElimination",
     "FunctionPass",
     "InferType",

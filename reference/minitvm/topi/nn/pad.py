@@ -52,10 +52,7 @@ def pad(
             return tir_op.if_then_else(tir_op.all(*conds), data(*index), value)
         return data(*index)
 
-    out = compute(out_shape, body, name=name, attrs=attrs)
-    if isinstance(out, tuple):
-        raise DiagnosticError("pad: expected one output")
-    return out
+    return compute(out_shape, body, name=name, attrs=attrs)
 
 
 def _is_zero(e: PrimExpr) -> bool:
@@ -89,7 +86,4 @@ def mirror_pad(
             index.append(simplify(high))
         return data(*index)
 
-    out = compute(out_shape, body, name=name)
-    if isinstance(out, tuple):
-        raise DiagnosticError("mirror_pad: expected one output")
-    return out
+    return compute(out_shape, body, name=name)

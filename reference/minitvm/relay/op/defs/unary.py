@@ -229,7 +229,7 @@ def _reinterpret_rel(arg_types: list[Type], attrs: CastAttrs) -> Type:
 
 
 def _reinterpret_kernel(attrs: CastAttrs, args: list[Value], out_type: Type) -> Value:
-    return np.ascontiguousarray(tensor_value(args[0])).view(attrs.dtype)
+    return tensor_value(args[0]).copy(order="C").view(attrs.dtype)
 
 
 def _int_dtype_attr(value: str) -> str:
