@@ -2,14 +2,18 @@
 
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
 from minitvm.relay.transform.dead_code import DeadCodeElimination
+from minitvm.relay.transform.defuse_ops import DefuseOps
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
+from minitvm.relay.transform.fuse_ops import FuseOps
 from minitvm.relay.transform.inline import Inline
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
 from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
 __all__ = [
     "DeadCodeElimination",
+    "DefuseOps",
     "FunctionPass",
+    "FuseOps",
     "InferType",
     "InferTypeLocal",
     "Inline",
