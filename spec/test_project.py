@@ -33,3 +33,21 @@ def test_tvm_names_are_exposed() -> None:
         assert hasattr(relay, name), name
     assert tvm.nd.array([1, 2]).numpy().tolist() == [1, 2]
     assert tvm.transform.PassContext.current().opt_level == 2
+
+
+@pytest.mark.spec("PRJ-3")
+def test_demo_runs_and_checks_every_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    from minitvm.cli import main
+
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for title in ("conv2d + bias_add + relu", "shared sub-expressions", "unused function"):
+        assert title in out
+    for name in ("InferType", "ToANormalForm", "DeadCodeElimination", "RemoveUnusedFunctions"):
+        assert f"--- after {name}" in out
+    assert "RESULTS DIFFER" not in out
+    assert out.count("same results") == 9
+    module_demo = out.split("module with an unused function")[1]
+    before, after = module_demo.split("--- after RemoveUnusedFunctions")
+    assert "def @unused" in before
+    assert "def @unused" not in after

@@ -18,6 +18,7 @@ from minitvm.relay.op.tensor import *  # noqa: F403
 from minitvm.relay.op.tensor import __all__ as _op_tensor_all
 from minitvm.relay.op.transform import *  # noqa: F403
 from minitvm.relay.op.transform import __all__ as _op_transform_all
+from minitvm.relay.parser import fromtext, parse, parse_expr
 from minitvm.relay.scope_builder import ScopeBuilder
 
 __all__ = [
@@ -46,12 +47,15 @@ __all__ = [
     "analysis",
     "const",
     "create_executor",
+    "fromtext",
     "interpreter",
     "scalar_type",
     "testing",
     "transform",
     "var",
     "op",
+    "parse",
+    "parse_expr",
     "annotation",
     "nn",
     *_op_algorithm_all,

@@ -1,5 +1,6 @@
 """Analyses of Relay programs (``relay.analysis``)."""
 
+from minitvm.relay.analysis.basic_block_normal_form import check_basic_block_normal_form
 from minitvm.relay.analysis.call_graph import CallGraph
 from minitvm.relay.analysis.dominator_tree import DominatorTree
 from minitvm.relay.analysis.feature import Feature, detect_feature
@@ -20,6 +21,7 @@ __all__ = [
     "all_vars",
     "bound_type_vars",
     "bound_vars",
+    "check_basic_block_normal_form",
     "check_well_formed",
     "create_indexed_forward_graph",
     "detect_feature",

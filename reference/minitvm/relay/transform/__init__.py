@@ -1,15 +1,20 @@
 """Relay passes (``relay.transform``)."""
 
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
+from minitvm.relay.transform.annotate_spans import AnnotateSpans
 from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.defuse_ops import DefuseOps
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.fuse_ops import FuseOps
 from minitvm.relay.transform.inline import Inline
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
+from minitvm.relay.transform.to_a_normal_form import ToANormalForm, ToANormalFormExpr
+from minitvm.relay.transform.to_basic_block_normal_form import ToBasicBlockNormalForm
+from minitvm.relay.transform.to_graph_normal_form import ToGraphNormalForm
 from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 
 __all__ = [
+    "AnnotateSpans",
     "DeadCodeElimination",
     "DefuseOps",
     "FunctionPass",
@@ -18,6 +23,10 @@ __all__ = [
     "InferTypeLocal",
     "Inline",
     "RemoveUnusedFunctions",
+    "ToANormalForm",
+    "ToANormalFormExpr",
+    "ToBasicBlockNormalForm",
+    "ToGraphNormalForm",
     "WellFormedInstrument",
     "function_pass",
 ]
