@@ -38,7 +38,7 @@ class _OpaqueFunc(BaseFunc):
 
 
 def infer(mod: IRModule) -> IRModule:
-    return tvm.transform.get_pass("InferType")(mod)
+    return relay.transform.InferType()(mod)
 
 
 def dce(mod: IRModule, **options: bool) -> IRModule:

@@ -4,7 +4,7 @@
 features minitvm covers.
 """
 
-from minitvm import error, ir, runtime, target, te, tir, transform
+from minitvm import error, ir, parser, runtime, target, te, tir, transform
 from minitvm.ir import IRModule
 from minitvm.runtime import Device, cpu, cuda, device, gpu
 from minitvm.runtime import ndarray as nd
@@ -23,6 +23,7 @@ __all__ = [
     "gpu",
     "ir",
     "nd",
+    "parser",
     "runtime",
     "target",
     "te",

@@ -19,6 +19,7 @@ from minitvm.relay.op.tensor import *  # noqa: F403
 from minitvm.relay.op.tensor import __all__ as _op_tensor_all
 from minitvm.relay.op.transform import *  # noqa: F403
 from minitvm.relay.op.transform import __all__ as _op_transform_all
+from minitvm.relay.parser import fromtext, parse, parse_expr
 from minitvm.relay.scope_builder import ScopeBuilder
 
 __all__ = [
@@ -48,12 +49,15 @@ __all__ = [
     "build_module",
     "const",
     "create_executor",
+    "fromtext",
     "interpreter",
     "scalar_type",
     "testing",
     "transform",
     "var",
     "op",
+    "parse",
+    "parse_expr",
     "optimize",
     "annotation",
     "nn",

@@ -5,7 +5,7 @@ evaluate them on numpy arrays with ``evaluate``.
 """
 
 from minitvm.te.create_prim_func import create_prim_func
-from minitvm.te.evaluate import evaluate
+from minitvm.te.evaluator import evaluate
 from minitvm.te.graph import post_dfs_order
 from minitvm.te.inline import compute_inline, is_injective
 from minitvm.te.operation import (

@@ -67,6 +67,7 @@ class _Lowering:
         self.block_names: set[str] = set()
         self.analyzer = Analyzer()
         self.to_buffer = ExprRewriter(self._load)
+        self.layout_free: set[int] = set()
 
     def _load(self, old: PrimExpr, new: PrimExpr) -> PrimExpr:
         if isinstance(new, ProducerLoad):
@@ -182,6 +183,26 @@ class _Lowering:
             body = IfThenElse(cond, body)
         return init, body
 
+    def annotations(self, op: ComputeOp) -> dict[str, object]:
+        """The stage's attributes as block annotations, tensors replaced by their buffers;
+        ``layout_free_placeholders`` that are parameters go to the function instead."""
+        out: dict[str, object] = {}
+        for key, value in op.attrs:
+            items = value if isinstance(value, tuple) else (value,)
+            if key == "layout_free_placeholders":
+                rest = []
+                for t in items:
+                    if isinstance(t, Tensor) and t in self.args:
+                        self.layout_free.add(self.args.index(t))
+                    else:
+                        rest.append(t)
+                if not rest:
+                    continue
+                items = tuple(rest)
+            mapped = tuple(self.buffers.get(t, t) if isinstance(t, Tensor) else t for t in items)
+            out[key] = mapped if isinstance(value, tuple) else mapped[0]
+        return out
+
     def block(
         self,
         op: ComputeOp,
@@ -194,7 +215,9 @@ class _Lowering:
     ) -> BlockRealize:
         reads = access_regions(body, exclude=writes)
         write_regions = access_regions(body, stores_only=True)
-        block = Block(iters, reads, write_regions, self.fresh(name), body, init, (), op.attr_dict())
+        block = Block(
+            iters, reads, write_regions, self.fresh(name), body, init, (), self.annotations(op)
+        )
         return BlockRealize(bindings, None, block)
 
 
@@ -277,5 +300,7 @@ def create_prim_func(ops: Sequence[Tensor]) -> PrimFunc:
         buffer_map[param] = buf
     body = SeqStmt.flatten(stmts) if stmts else SeqStmt([])
     root = Block([], [], [], "root", body, None, low.root_alloc)
-    attrs = {"global_symbol": "main", "tir.noalias": True}
+    attrs: dict[str, object] = {"global_symbol": "main", "tir.noalias": True}
+    if low.layout_free:
+        attrs["layout_free_buffers"] = tuple(sorted(low.layout_free))
     return PrimFunc(params, BlockRealize([], None, root), None, buffer_map, attrs)

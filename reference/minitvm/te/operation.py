@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from typing import overload
 
 from minitvm.error import DiagnosticError
 from minitvm.runtime.dtype import check_dtype
@@ -63,6 +64,39 @@ def _axis_names(
             f"compute: fcompute takes {len(names)} arguments but the shape has {ndim} dimensions"
         )
     return names
+
+
+@overload
+def compute(
+    shape: Shape,
+    fcompute: Callable[..., ExprLike],
+    name: str = ...,
+    tag: str = ...,
+    attrs: Mapping[str, object] | None = ...,
+    varargs_names: Sequence[str] | None = ...,
+) -> Tensor: ...
+
+
+@overload
+def compute(
+    shape: Shape,
+    fcompute: Callable[..., tuple[ExprLike, ...] | list[ExprLike]],
+    name: str = ...,
+    tag: str = ...,
+    attrs: Mapping[str, object] | None = ...,
+    varargs_names: Sequence[str] | None = ...,
+) -> tuple[Tensor, ...]: ...
+
+
+@overload
+def compute(
+    shape: Shape,
+    fcompute: Callable[..., object],
+    name: str = ...,
+    tag: str = ...,
+    attrs: Mapping[str, object] | None = ...,
+    varargs_names: Sequence[str] | None = ...,
+) -> Tensor | tuple[Tensor, ...]: ...
 
 
 def compute(

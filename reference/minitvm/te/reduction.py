@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Protocol, cast
+from typing import Protocol, cast, overload
 
 from minitvm.error import DiagnosticError
 from minitvm.tir import op as tir_op
@@ -26,13 +26,25 @@ Identity = Callable[..., object]
 
 
 class Reducer(Protocol):
+    """A reducer: one expression gives one ``Reduce``, a tuple gives a tuple of them."""
+
+    @overload
     def __call__(
         self,
-        expr: ExprLike | Sequence[ExprLike],
+        expr: ExprLike,
         axis: IterVar | Sequence[IterVar] | ExprLike,
         where: ExprLike | None = None,
-        init: ExprLike | Sequence[ExprLike] | None = None,
-    ) -> PrimExpr | tuple[PrimExpr, ...]: ...
+        init: ExprLike | None = None,
+    ) -> PrimExpr: ...
+
+    @overload
+    def __call__(
+        self,
+        expr: Sequence[ExprLike],
+        axis: IterVar | Sequence[IterVar] | ExprLike,
+        where: ExprLike | None = None,
+        init: Sequence[ExprLike] | None = None,
+    ) -> tuple[PrimExpr, ...]: ...
 
 
 def _exprs(value: object, what: str) -> tuple[PrimExpr, ...]:
@@ -98,7 +110,7 @@ def comm_reducer(fcombine: Combine, fidentity: Identity, name: str = "reduce") -
         combined = fcombine(convert(cast("ExprLike", expr)), convert(cast("ExprLike", axis)))
         return convert(cast("ExprLike", combined))
 
-    return reducer
+    return reducer  # type: ignore[return-value]  # reducer implements both overloads
 
 
 sum = comm_reducer(lambda x, y: x + y, lambda t: const(0, t), name="sum")

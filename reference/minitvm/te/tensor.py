@@ -161,10 +161,12 @@ class Tensor(Node):
             )
         return ProducerLoad(self, tuple(_index(i) for i in indices))
 
-    def __getitem__(self, indices: Index | tuple[Index, ...]) -> ProducerLoad | TensorSlice:
+    def __getitem__(self, indices: Index | tuple[Index, ...]) -> ProducerLoad:
+        """``A[i, j]``; with fewer indices than dimensions a ``TensorSlice`` to index further
+        (TVM's ``A[i][j]``), typed as the load it becomes so full indexing stays precise."""
         idx = indices if isinstance(indices, tuple) else (indices,)
         if len(idx) < self.ndim:
-            return TensorSlice(self, tuple(_index(i) for i in idx))
+            return TensorSlice(self, tuple(_index(i) for i in idx))  # type: ignore[return-value]  # partial indexing, see the docstring
         return self(*idx)
 
     # --- arithmetic: elementwise with broadcasting (topi.broadcast) -------------------------
@@ -226,7 +228,7 @@ class TensorSlice:
     tensor: Tensor
     indices: tuple[PrimExpr, ...]
 
-    def __getitem__(self, indices: Index | tuple[Index, ...]) -> ProducerLoad | TensorSlice:
+    def __getitem__(self, indices: Index | tuple[Index, ...]) -> ProducerLoad:
         idx = indices if isinstance(indices, tuple) else (indices,)
         return self.tensor[(*self.indices, *idx)]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from minitvm.error import DiagnosticError, InternalError
-from minitvm.runtime.dtype import is_float
 from minitvm.tir import op
 from minitvm.tir.expr import (
     EQ,
@@ -71,8 +70,11 @@ class ConstIntBound:
     max_value: int | None
 
 
+_INT_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
+
+
 def _is_int(e: PrimExpr) -> bool:
-    return not is_float(e.dtype) and e.dtype != "bool" and e.dtype != "handle"
+    return e.dtype in _INT_DTYPES
 
 
 def _is_linear(e: PrimExpr) -> bool:
@@ -286,25 +288,22 @@ class Analyzer:
     def simplify(self, expr: ExprLike) -> PrimExpr:
         """An equivalent, simpler expression (see the module docstring)."""
         e = op.convert(expr)
-        first = ExprRewriter(self._rule)(e)
-        return self._canonical_sums(first)
-
-    canonical_simplify = simplify
-    rewrite_simplify = simplify
-
-    def _canonical_sums(self, root: PrimExpr) -> PrimExpr:
-        region_roots: set[int] = {id(root)}
-        for node in post_order(root):
+        region_roots: set[int] = {id(e)}
+        for node in post_order(e):
             if not _is_linear(node):
                 region_roots.update(id(k) for k in expr_children(node))
 
         def fn(old: PrimExpr, new: PrimExpr) -> PrimExpr:
+            new = self._rule(old, new)
             if id(old) in region_roots and _is_linear(new):
                 terms, constant = self._linear(new)
                 return self._build(terms, constant, new.dtype)
             return new
 
-        return ExprRewriter(fn)(root)
+        return ExprRewriter(fn)(e)
+
+    canonical_simplify = simplify
+    rewrite_simplify = simplify
 
     def _rule(self, old: PrimExpr, new: PrimExpr) -> PrimExpr:
         if new is not old or not isinstance(new, IntImm | FloatImm | Var):
@@ -434,10 +433,15 @@ def _div_b(e: FloorDiv | FloorMod | Div | Mod, x: Bound) -> Bound:
         return _UNKNOWN
     c = e.b.value
     nonneg = x[0] is not None and x[0] >= 0
-    if isinstance(e, FloorDiv) or (isinstance(e, Div) and nonneg):
-        lo = None if x[0] is None else x[0] // c
-        hi = None if x[1] is None else x[1] // c
-        return lo, hi
+    if isinstance(e, FloorDiv | Div):
+        # both are non-decreasing in the dividend for a positive divisor
+        floor = isinstance(e, FloorDiv)
+
+        def div(v: int) -> int:
+            q = v // c
+            return q if floor or v >= 0 or q * c == v else q + 1
+
+        return (None if x[0] is None else div(x[0])), (None if x[1] is None else div(x[1]))
     if isinstance(e, FloorMod) or nonneg:
         if x[0] is not None and x[1] is not None and x[0] // c == x[1] // c:
             return x[0] % c, x[1] % c

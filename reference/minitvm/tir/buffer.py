@@ -2,7 +2,8 @@
 
 A ``Buffer`` is a variable-like node: two buffers are the same buffer only if they are the
 same object, and structural equality maps them at their binding site (a PrimFunc's
-``buffer_map``, a block's ``alloc_buffers``). Its storage is named by ``data``, a handle
+``buffer_map``, a block's ``alloc_buffers``), where the buffer in turn binds its data
+variable and the variables of its shape. Its storage is named by ``data``, a handle
 variable; ``Allocate`` and the PrimFunc arguments give storage to that variable.
 Buffers here are dense and row-major: no strides, element offset zero.
 """
@@ -17,7 +18,7 @@ from typing import ClassVar
 from typing_extensions import override
 
 from minitvm.error import DiagnosticError
-from minitvm.ir.node import IGNORE, Node, SEqualKind
+from minitvm.ir.node import DEF, IGNORE, Node, SEqualKind
 from minitvm.runtime.dtype import check_dtype
 from minitvm.tir.expr import BufferLoad, ExprLike, PrimExpr, Range, Var
 from minitvm.tir.op import convert
@@ -30,9 +31,9 @@ class Buffer(Node):
     """A dense buffer of ``shape`` and ``dtype`` stored at ``data``."""
 
     sequal_kind: ClassVar[SEqualKind] = SEqualKind.VAR
-    data: Var
+    data: Var = dataclasses.field(metadata=DEF)
     dtype: str
-    shape: tuple[PrimExpr, ...]
+    shape: tuple[PrimExpr, ...] = dataclasses.field(metadata=DEF)
     name: str = dataclasses.field(default="buffer", metadata=IGNORE)
     scope: str = "global"
 

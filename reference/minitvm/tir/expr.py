@@ -346,7 +346,7 @@ def _imm_eq(self: IntImm | FloatImm, other: object) -> EqualOp | bool:
     return False
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class IntImm(PrimExprBase):
     """An integer (or bool) constant of a given dtype. Compares by dtype and value."""
 
@@ -393,7 +393,7 @@ class IntImm(PrimExprBase):
         return f"IntImm({self.dtype!r}, {self.value})"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class FloatImm(PrimExprBase):
     """A floating-point constant of a given dtype. Compares by dtype and value."""
 
@@ -495,7 +495,7 @@ def wrap_int(value: int, dtype: str) -> int:
 # --- variables ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Var(PrimExprBase):
     """A scalar variable. ``name_hint`` is only a hint; identity makes the variable."""
 
@@ -514,7 +514,7 @@ class Var(PrimExprBase):
         return type(self)(self.name_hint + suffix, self.dtype)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class SizeVar(Var):
     """A variable known to be non-negative (a symbolic shape dimension)."""
 
@@ -605,71 +605,69 @@ class IterVar(Node):
 # --- arithmetic, comparison and logic -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BinaryOpExpr(PrimExprBase):
-    """A binary arithmetic node; both operands have the result's dtype."""
+    """A binary arithmetic node; both operands have the result's dtype (stored, so that
+    reading the dtype of a deep expression is constant time)."""
 
     a: PrimExpr
     b: PrimExpr
+    dtype: str = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         if self.a.dtype != self.b.dtype:
             raise DiagnosticError(
                 f"{type(self).__name__}: operand dtypes differ: {self.a.dtype} vs {self.b.dtype}"
             )
-
-    @property
-    @override
-    def dtype(self) -> str:  # type: ignore[override]  # derived from the operands
-        return self.a.dtype
+        object.__setattr__(self, "dtype", self.a.dtype)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Add(BinaryOpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Sub(BinaryOpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Mul(BinaryOpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Div(BinaryOpExpr):
     """``a / b``: true division on floats, truncated division on integers."""
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Mod(BinaryOpExpr):
     """Truncated remainder (C's ``%``; ``fmod`` on floats)."""
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class FloorDiv(BinaryOpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class FloorMod(BinaryOpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Min(BinaryOpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Max(BinaryOpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class CmpExpr(PrimExprBase):
     """A comparison: operands of one dtype, a bool result."""
 
@@ -688,32 +686,32 @@ class CmpExpr(PrimExprBase):
         return "bool"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class EQ(CmpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class NE(CmpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LT(CmpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LE(CmpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GT(CmpExpr):
     pass
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GE(CmpExpr):
     pass
 
@@ -724,7 +722,7 @@ def _check_bool(node: str, *operands: PrimExpr) -> None:
             raise DiagnosticError(f"{node}: expected a bool operand, got {x.dtype} ({x})")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class And(PrimExprBase):
     a: PrimExpr
     b: PrimExpr
@@ -738,7 +736,7 @@ class And(PrimExprBase):
         return "bool"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Or(PrimExprBase):
     a: PrimExpr
     b: PrimExpr
@@ -752,7 +750,7 @@ class Or(PrimExprBase):
         return "bool"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Not(PrimExprBase):
     a: PrimExpr
 
@@ -765,13 +763,14 @@ class Not(PrimExprBase):
         return "bool"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Select(PrimExprBase):
     """``condition ? true_value : false_value``; both branches may be evaluated."""
 
     condition: PrimExpr
     true_value: PrimExpr
     false_value: PrimExpr
+    dtype: str = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         _check_bool("Select", self.condition)
@@ -779,14 +778,10 @@ class Select(PrimExprBase):
             raise DiagnosticError(
                 f"Select: branch dtypes differ: {self.true_value.dtype} vs {self.false_value.dtype}"
             )
-
-    @property
-    @override
-    def dtype(self) -> str:  # type: ignore[override]  # the branches' dtype
-        return self.true_value.dtype
+        object.__setattr__(self, "dtype", self.true_value.dtype)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Cast(PrimExprBase):
     """Conversion to ``dtype``: float to int truncates toward zero; ints wrap."""
 
@@ -797,7 +792,7 @@ class Cast(PrimExprBase):
         object.__setattr__(self, "dtype", check_dtype(self.dtype))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Call(PrimExprBase):
     """A call of an intrinsic named ``op`` (``"tir.exp"``, ``"tir.if_then_else"``...).
 
@@ -813,24 +808,28 @@ class Call(PrimExprBase):
         object.__setattr__(self, "args", tuple(self.args))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Let(PrimExprBase):
     """``let var = value in body``."""
 
     var: Var = dataclasses.field(metadata=DEF)
     value: PrimExpr
     body: PrimExpr
+    dtype: str = dataclasses.field(init=False)
 
-    @property
-    @override
-    def dtype(self) -> str:  # type: ignore[override]  # the body's dtype
-        return self.body.dtype
+    def __post_init__(self) -> None:
+        if self.var.dtype != self.value.dtype:
+            raise DiagnosticError(
+                f"Let: variable {self.var.name_hint} is {self.var.dtype}, "
+                f"its value {self.value.dtype}"
+            )
+        object.__setattr__(self, "dtype", self.body.dtype)
 
 
 # --- memory ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BufferLoad(PrimExprBase):
     """``buffer[indices]``."""
 
@@ -864,7 +863,7 @@ class DataProducer(Protocol):
     def name(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ProducerLoad(PrimExprBase):
     """``producer[indices]``: a read of a TE tensor, before lowering turns it into a buffer."""
 
@@ -906,7 +905,7 @@ class CommReducer(Node):
             )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Reduce(PrimExprBase):
     """Output ``value_index`` of reducing ``source`` with ``combiner`` over ``axis``,
     counting only the points where ``condition`` holds; ``init`` replaces the identity

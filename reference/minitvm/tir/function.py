@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from typing_extensions import override
 
+from minitvm.error import DiagnosticError
 from minitvm.ir.expr import BaseFunc
 from minitvm.ir.node import DEF, Span
 from minitvm.ir.type import Type
@@ -41,7 +42,9 @@ class PrimFunc(BaseFunc):
     params: tuple[Var, ...] = dataclasses.field(metadata=DEF)
     body: Stmt
     ret_type: Type | None
-    buffer_map_: tuple[tuple[Var, Buffer], ...] = dataclasses.field(metadata=DEF)
+    param_buffers: tuple[Buffer | None, ...] = dataclasses.field(metadata=DEF)
+    """The buffer of each parameter (None for a scalar parameter): ``buffer_map`` in the
+    order of ``params``, so structural equality binds the buffers with the parameters."""
     attrs: DictAttrs
 
     def __init__(
@@ -53,17 +56,22 @@ class PrimFunc(BaseFunc):
         attrs: DictAttrs | Mapping[str, object] | None = None,
         span: Span | None = None,
     ) -> None:
-        object.__setattr__(self, "params", tuple(params))
+        params = tuple(params)
+        bmap = dict(buffer_map or {})
+        unknown = [v.name_hint for v in bmap if v not in params]
+        if unknown:
+            raise DiagnosticError(f"PrimFunc: buffer_map keys {unknown} are not parameters")
+        object.__setattr__(self, "params", params)
         object.__setattr__(self, "body", body)
         object.__setattr__(self, "ret_type", ret_type)
-        object.__setattr__(self, "buffer_map_", tuple((buffer_map or {}).items()))
+        object.__setattr__(self, "param_buffers", tuple(bmap.get(p) for p in params))
         object.__setattr__(self, "attrs", _dict_attrs(attrs))
         object.__setattr__(self, "span", span)
         object.__setattr__(self, "checked_type_", None)
 
     @property
     def buffer_map(self) -> dict[Var, Buffer]:
-        return dict(self.buffer_map_)
+        return {p: b for p, b in zip(self.params, self.param_buffers, strict=True) if b is not None}
 
     def with_attr(
         self, attr_key: str | Mapping[str, object], attr_value: object = None

@@ -63,8 +63,30 @@ __all__ = [
 ]
 
 
+def _binary_kids(e: PrimExpr) -> tuple[PrimExpr, ...]:
+    return (e.a, e.b)  # type: ignore[union-attr]  # registered for binary classes only
+
+
+def _leaf_kids(e: PrimExpr) -> tuple[PrimExpr, ...]:
+    return ()
+
+
+_FAST_KIDS: dict[type, Callable[[PrimExpr], tuple[PrimExpr, ...]]] = {
+    IntImm: _leaf_kids,
+    FloatImm: _leaf_kids,
+    Var: _leaf_kids,
+}
+
+
 def expr_children(e: PrimExpr) -> tuple[PrimExpr, ...]:
     """The direct sub-expressions of ``e`` (a reduction's combiner is closed: not included)."""
+    fast = _FAST_KIDS.get(type(e))
+    if fast is not None:
+        return fast(e)
+    return _children(e)
+
+
+def _children(e: PrimExpr) -> tuple[PrimExpr, ...]:
     match e:
         case IntImm() | FloatImm() | Var():
             return ()
@@ -86,6 +108,15 @@ def expr_children(e: PrimExpr) -> tuple[PrimExpr, ...]:
             return (*e.source, e.condition, *e.init)
         case _:
             assert_never(e)
+
+
+for _cls in (
+    *(c for c in BinaryOpExpr.__subclasses__()),
+    *(c for c in CmpExpr.__subclasses__()),
+    And,
+    Or,
+):
+    _FAST_KIDS[_cls] = _binary_kids
 
 
 def with_children(e: PrimExpr, kids: Sequence[PrimExpr]) -> PrimExpr:  # noqa: C901  (a flat dispatch over the union)
@@ -142,6 +173,15 @@ RewriteFn = Callable[[PrimExpr, PrimExpr], PrimExpr]
 """``fn(original, rebuilt)``: the replacement of a node whose children are already rewritten."""
 
 
+def _rebuilt(node: PrimExpr, kids: tuple[PrimExpr, ...], memo: dict[int, PrimExpr]) -> PrimExpr:
+    """``node`` with its children replaced by their rewrites (itself if none changed)."""
+    new_kids = [memo[id(k)] for k in kids]
+    for n, k in zip(new_kids, kids, strict=True):
+        if n is not k:
+            return with_children(node, new_kids)
+    return node
+
+
 class ExprRewriter:
     """A memoized, iterative post-order rewriter; one instance may rewrite many roots."""
 
@@ -156,21 +196,24 @@ class ExprRewriter:
         memo = self.memo
         if id(root) in memo:
             return memo[id(root)]
-        stack: list[tuple[PrimExpr, bool]] = [(root, False)]
+        fn = self.fn
+        alive = self._alive
+        stack: list[tuple[PrimExpr, tuple[PrimExpr, ...] | None]] = [(root, None)]
         while stack:
-            node, expanded = stack.pop()
-            if id(node) in memo:
+            node, kids = stack.pop()
+            key = id(node)
+            if key in memo:
                 continue
-            kids = expr_children(node)
-            if not expanded and kids:
-                stack.append((node, True))
-                stack.extend((k, False) for k in kids if id(k) not in memo)
-                continue
-            new_kids = [memo[id(k)] for k in kids]
-            changed = any(n is not k for n, k in zip(new_kids, kids, strict=True))
-            rebuilt = with_children(node, new_kids) if changed else node
-            memo[id(node)] = self.fn(node, rebuilt)
-            self._alive.append(node)
+            if kids is None:
+                kids = expr_children(node)
+                if kids:
+                    stack.append((node, kids))
+                    for k in kids:
+                        if id(k) not in memo:
+                            stack.append((k, None))
+                    continue
+            memo[key] = fn(node, _rebuilt(node, kids, memo) if kids else node)
+            alive.append(node)
         return memo[id(root)]
 
     def rewrite_range(self, r: Range) -> Range:

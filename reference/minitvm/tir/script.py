@@ -59,7 +59,7 @@ from minitvm.tir.expr import (
     Var,
 )
 from minitvm.tir.function import PrimFunc
-from minitvm.tir.functor import expr_children, undefined_vars, uses_var, walk_stmt
+from minitvm.tir.functor import undefined_vars, uses_var, walk_stmt
 from minitvm.tir.stmt import (
     Allocate,
     Block,
@@ -112,11 +112,6 @@ def _const(e: IntImm | FloatImm) -> str:
     return f"T.{e.dtype}({e.value})"
 
 
-def _wrap(doc: tuple[str, int], prec: int, right: bool) -> str:
-    text, p = doc
-    return f"({text})" if p < prec or (right and p == prec) else text
-
-
 class Names:
     """Unique printed names for variables and buffers, in order of definition."""
 
@@ -143,88 +138,112 @@ class Names:
         return name
 
 
+def _join(items: list[PrimExpr | StringImm], sep: str = ", ") -> list[PrimExpr | StringImm | str]:
+    parts: list[PrimExpr | StringImm | str] = []
+    for k, x in enumerate(items):
+        if k:
+            parts.append(sep)
+        parts.append(x)
+    return parts
+
+
 class ExprPrinter:
-    """Prints expressions; memoizes the text of each node."""
+    """Prints expressions by emitting tokens in order from an explicit stack, so deep
+    expressions print in time linear in the size of the text."""
 
     def __init__(self, names: Names) -> None:
         self.names = names
-        self.memo: dict[int, tuple[str, int]] = {}
-        self.alive: list[PrimExpr] = []
+        self.sugar: dict[int, bool] = {}
+        self.alive: list[object] = []  # keys of ``sugar`` are ids: keep their nodes alive
 
     def __call__(self, root: PrimExpr) -> str:
-        return self.doc(root)[0]
-
-    def doc(self, root: PrimExpr) -> tuple[str, int]:
-        memo = self.memo
-        stack: list[tuple[PrimExpr, bool]] = [(root, False)]
+        out: list[str] = []
+        stack: list[PrimExpr | StringImm | str] = [root]
         while stack:
-            node, expanded = stack.pop()
-            if id(node) in memo:
-                continue
-            kids = expr_children(node)
-            if not expanded and kids:
-                stack.append((node, True))
-                stack.extend((k, False) for k in kids if id(k) not in memo)
-                continue
-            memo[id(node)] = self._node(node)
-            self.alive.append(node)
-        return memo[id(root)]
+            item = stack.pop()
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, StringImm):
+                out.append(f'"{item.value}"')
+            else:
+                stack.extend(reversed(self._parts(item)))
+        return "".join(out)
 
-    def _arg(self, e: PrimExpr | StringImm) -> str:
-        if isinstance(e, StringImm):
-            return f'"{e.value}"'
-        return self.memo[id(e)][0]
+    def _is_sugar(self, e: BinaryOpExpr | CmpExpr | And | Or) -> bool:
+        """Whether TVM prints ``e`` as an operator: its builder would rebuild it unchanged."""
+        known = self.sugar.get(id(e))
+        if known is None:
+            builder = _OPS[type(e)][2]
+            rebuilt = builder(e.a, e.b)
+            same = type(rebuilt) is type(e)
+            known = same and rebuilt.a is e.a and rebuilt.b is e.b  # type: ignore[union-attr]  # same class as e
+            self.sugar[id(e)] = known
+            self.alive.append(e)
+        return known
 
-    def _binary(self, e: BinaryOpExpr | CmpExpr | And | Or) -> tuple[str, int]:
-        da, db = self.memo[id(e.a)], self.memo[id(e.b)]
+    def precedence(self, e: PrimExpr) -> int:
+        if isinstance(e, Not):
+            return 3
+        if isinstance(e, Div) and not e.dtype.startswith(("int", "uint")):
+            return 10
+        if (
+            isinstance(e, BinaryOpExpr | CmpExpr | And | Or)
+            and type(e) in _OPS
+            and self._is_sugar(e)
+        ):
+            return _OPS[type(e)][1]
+        return ATOM
+
+    def _operand(self, e: PrimExpr, prec: int, right: bool) -> list[PrimExpr | StringImm | str]:
+        p = self.precedence(e)
+        if p < prec or (right and p == prec):
+            return ["(", e, ")"]
+        return [e]
+
+    def _binary(self, e: BinaryOpExpr | CmpExpr | And | Or) -> list[PrimExpr | StringImm | str]:
         named = _NAMED.get(type(e))
         if named is not None:
-            return f"T.{named}({da[0]}, {db[0]})", ATOM
+            return [f"T.{named}(", e.a, ", ", e.b, ")"]
         if isinstance(e, Div):
             if e.dtype.startswith(("int", "uint")):
-                return f"T.Div({da[0]}, {db[0]})", ATOM
-            return f"{_wrap(da, 10, False)} / {_wrap(db, 10, True)}", 10
-        sym, prec, builder = _OPS[type(e)]
-        rebuilt = builder(e.a, e.b)
-        if type(rebuilt) is type(e) and rebuilt.a is e.a and rebuilt.b is e.b:
-            return f"{_wrap(da, prec, False)} {sym} {_wrap(db, prec, True)}", prec
-        return f"T.{type(e).__name__}({da[0]}, {db[0]})", ATOM
+                return ["T.Div(", e.a, ", ", e.b, ")"]
+            return [*self._operand(e.a, 10, False), " / ", *self._operand(e.b, 10, True)]
+        sym, prec, _ = _OPS[type(e)]
+        if self._is_sugar(e):
+            return [*self._operand(e.a, prec, False), f" {sym} ", *self._operand(e.b, prec, True)]
+        return [f"T.{type(e).__name__}(", e.a, ", ", e.b, ")"]
 
-    def _node(self, e: PrimExpr) -> tuple[str, int]:  # noqa: C901  (a flat dispatch over the union)
-        m = self.memo
+    def _parts(self, e: PrimExpr) -> list[PrimExpr | StringImm | str]:  # noqa: C901  (a flat dispatch over the union)
         match e:
             case IntImm() | FloatImm():
-                return _const(e), ATOM
+                return [_const(e)]
             case Var():
-                return self.names.get(e), ATOM
+                return [self.names.get(e)]
             case BinaryOpExpr() | CmpExpr() | And() | Or():
                 return self._binary(e)
             case Not():
-                return f"not {_wrap(m[id(e.a)], 3, False)}", 3
+                return ["not ", *self._operand(e.a, 3, False)]
             case Select():
-                args = ", ".join(self._arg(x) for x in expr_children(e))
-                return f"T.Select({args})", ATOM
+                return ["T.Select(", *_join([e.condition, e.true_value, e.false_value]), ")"]
             case Cast():
-                return f'T.Cast("{e.dtype}", {m[id(e.value)][0]})', ATOM
+                return [f'T.Cast("{e.dtype}", ', e.value, ")"]
             case Call():
                 name = e.op.removeprefix("tir.")
-                call_args = [self._arg(a) for a in e.args]
-                if name == "reinterpret":
-                    call_args.insert(0, f'"{e.dtype}"')
-                return f"T.{name}({', '.join(call_args)})", ATOM
+                head = f'T.{name}("{e.dtype}", ' if name == "reinterpret" else f"T.{name}("
+                return [head, *_join(list(e.args)), ")"]
             case Let():
                 var = self.names.get(e.var)
-                return f"T.Let({m[id(e.body)][0]}, where={{{var}: {m[id(e.value)][0]}}})", ATOM
+                return ["T.Let(", e.body, f", where={{{var}: ", e.value, "})"]
             case BufferLoad():
-                idx = ", ".join(m[id(i)][0] for i in e.indices)
-                return f"{self.names.get(e.buffer)}[{idx}]", ATOM
+                if not e.indices:
+                    return [f"{self.names.get(e.buffer)}[()]"]
+                return [f"{self.names.get(e.buffer)}[", *_join(list(e.indices)), "]"]
             case ProducerLoad():
-                idx = ", ".join(m[id(i)][0] for i in e.indices)
-                return f"{e.producer.name}[{idx}]", ATOM
+                return [f"{e.producer.name}[", *_join(list(e.indices)), "]"]
             case Reduce():
-                src = ", ".join(m[id(s)][0] for s in e.source)
                 axes = ", ".join(iv.var.name_hint for iv in e.axis)
-                return f"T.reduce([{src}], axis=[{axes}], value_index={e.value_index})", ATOM
+                tail = f"], axis=[{axes}], value_index={e.value_index})"
+                return ["T.reduce([", *_join(list(e.source)), tail]
             case _:
                 assert_never(e)
 
@@ -249,7 +268,7 @@ class _Printer:
             else:
                 hi = tir_op.add(r.min, r.extent)
                 parts.append(f"{self.expr(r.min)}:{self.expr(hi)}")
-        return f"{self.names.get(br.buffer)}[{', '.join(parts)}]"
+        return f"{self.names.get(br.buffer)}[{', '.join(parts) or '()'}]"
 
     def buffer_decl(self, buf: Buffer, func: str, lead: str = "") -> str:
         dims = ", ".join(self.expr(d) for d in buf.shape)
@@ -423,7 +442,7 @@ def _emit(p: _Printer, root: Stmt, depth: int) -> None:  # noqa: C901  (a flat d
                     p, BlockRealize([], None, s) if not s.iter_vars else _opaque(s), d, work
                 )
             case BufferStore():
-                idx = ", ".join(p.expr(i) for i in s.indices)
+                idx = ", ".join(p.expr(i) for i in s.indices) or "()"
                 p.lines.append(f"{pad}{p.names.get(s.buffer)}[{idx}] = {p.expr(s.value)}")
             case IfThenElse():
                 p.lines.append(f"{pad}if {p.expr(s.condition)}:")
@@ -511,9 +530,9 @@ def _signature(p: _Printer, func: PrimFunc, fname: str) -> tuple[list[str], list
         args.append(f"{names.define(param, param.name_hint)}: T.{param.dtype}")
         if buf is not None:
             matched.append((param, buf))
-    attrs = [
+    attrs = sorted(
         (k, v) for k, v in func.attrs.items() if not (k == "global_symbol" and str(v) == fname)
-    ]
+    )
     if attrs:
         items = ", ".join(f'"{k}": {_attr_value(p, v)}' for k, v in attrs)
         lines.append(f"    T.func_attr({{{items}}})")

@@ -5,11 +5,14 @@ grids, so the two agree by construction. Results always have the node's dtype. C
 (and so TVM's generated code) leaves the result undefined or crashes:
 
 * integer ``/``, ``%``, ``//`` and floor-mod by zero give 0 (TVM's code raises SIGFPE);
-* integer arithmetic wraps (two's complement), including ``INT_MIN / -1``;
+* integer arithmetic wraps (two's complement), including ``INT_MIN / -1``; bool arithmetic
+  is 1-bit, modulo 2 (``+`` is xor);
+* on floats ``//`` is ``floor(a / b)`` and floor-mod ``a - floor(a / b) * b``;
 * a float-to-int cast truncates toward zero; out-of-range and NaN values give numpy's result;
 * shifts follow numpy (shift counts at or above the width give 0, or -1 for a negative
   value shifted right);
-* ``pow`` on integers is computed in float64 and truncated.
+* ``pow`` on integers is exact and wraps; a negative exponent gives the truncated real
+  result.
 
 Callers run inside ``np.errstate(all="ignore")`` (``quiet()``): IEEE results (inf, nan) and
 wrapped integers are the defined values, not warnings.
@@ -106,8 +109,8 @@ _ELEMENTWISE: dict[type[BinaryOpExpr], Callable[[Array, Array], Array]] = {
 _FLOAT_DIVISION: dict[type[BinaryOpExpr], Callable[[Array, Array], Array]] = {
     Div: np.true_divide,
     Mod: np.fmod,
-    FloorDiv: np.floor_divide,
-    FloorMod: np.remainder,
+    FloorDiv: lambda a, b: np.floor(a / b),
+    FloorMod: lambda a, b: a - np.floor(a / b) * b,
 }
 
 
@@ -115,8 +118,8 @@ def binary(kind: type[BinaryOpExpr], a: Array, b: Array, dtype: str) -> Array:
     """An arithmetic node's value; operands already have ``dtype``."""
     fn = _ELEMENTWISE.get(kind)
     if fn is not None:
-        if dtype == "bool":
-            out = fn(a.astype("int8"), b.astype("int8"))
+        if dtype == "bool":  # 1-bit integers: arithmetic modulo 2
+            out = np.bitwise_and(fn(a.astype("int8"), b.astype("int8")), np.int8(1))
         else:
             out = fn(a, b)
     elif is_float(dtype):
@@ -161,9 +164,16 @@ def _clz(x: Array) -> Array:
 
 
 def _pow(a: Array, b: Array) -> Array:
+    """Float power; on integers the exact wrapped power, and for a negative exponent the
+    truncated real result (1 for base 1, +-1 for base -1, else 0)."""
     if is_float(str(a.dtype)):
         return np.asarray(np.power(a, b))
-    return np.asarray(np.power(a.astype("float64"), b.astype("float64")))
+    wide = "uint64" if is_uint(str(a.dtype)) else "int64"
+    x, e = a.astype(wide), b.astype("int64")
+    positive = np.power(x, np.where(e < 0, 0, e).astype(wide))
+    odd = (e % 2) != 0
+    negative = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0)).astype(wide)
+    return np.asarray(np.where(e < 0, negative, positive))
 
 
 _FLOAT_UNARY: dict[str, Callable[[Array], Array]] = {

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TypeAlias
 
+from typing_extensions import override
+
 from minitvm.error import DiagnosticError
-from minitvm.ir.node import DEF, IGNORE, Node
+from minitvm.ir.node import DEF, Node
 from minitvm.tir.buffer import Buffer, BufferRegion
 from minitvm.tir.expr import ExprLike, IntImm, IterVar, PrimExpr, PrimExprBase, Var, const
 from minitvm.tir.op import convert
@@ -46,6 +48,14 @@ class StmtNode(Node):
 
         return stmt_script(self)  # type: ignore[arg-type]  # every StmtNode is a Stmt member
 
+    @override
+    def __str__(self) -> str:
+        return self.script()
+
+    @override
+    def __repr__(self) -> str:
+        return self.script()
+
 
 class ForKind(IntEnum):
     """How a loop's iterations run, with TVM's values. All kinds compute the same result."""
@@ -57,14 +67,14 @@ class ForKind(IntEnum):
     THREAD_BINDING = 4
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LetStmt(StmtNode):
     var: Var = dataclasses.field(metadata=DEF)
     value: PrimExpr
     body: Stmt
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BufferStore(StmtNode):
     """``buffer[indices] = value``."""
 
@@ -86,7 +96,7 @@ class BufferStore(StmtNode):
             )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Allocate(StmtNode):
     """Storage for ``buffer_var`` (``extents`` elements of ``dtype``) during ``body``."""
 
@@ -100,7 +110,7 @@ class Allocate(StmtNode):
         object.__setattr__(self, "extents", tuple(self.extents))
 
 
-@dataclass(frozen=True, slots=True, eq=False, init=False)
+@dataclass(frozen=True, slots=True, eq=False, init=False, repr=False)
 class SeqStmt(StmtNode):
     """Statements run in order. Nested sequences are flattened on construction."""
 
@@ -128,21 +138,21 @@ class SeqStmt(StmtNode):
         return seq.seq[0] if len(seq.seq) == 1 else seq
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class IfThenElse(StmtNode):
     condition: PrimExpr
     then_case: Stmt
     else_case: Stmt | None = None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Evaluate(StmtNode):
     """Evaluate an expression for its effect (none, in minitvm)."""
 
     value: PrimExpr
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class For(StmtNode):
     """``for loop_var in range(min, min + extent)``."""
 
@@ -155,14 +165,14 @@ class For(StmtNode):
     annotations: tuple[tuple[str, object], ...] = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False, init=False)
+@dataclass(frozen=True, slots=True, eq=False, init=False, repr=False)
 class Block(StmtNode):
     """A TensorIR block (see the module docstring)."""
 
     iter_vars: tuple[IterVar, ...] = dataclasses.field(metadata=DEF)
     reads: tuple[BufferRegion, ...]
     writes: tuple[BufferRegion, ...]
-    name_hint: str = dataclasses.field(metadata=IGNORE)
+    name_hint: str
     body: Stmt
     init: Stmt | None
     alloc_buffers: tuple[Buffer, ...] = dataclasses.field(metadata=DEF)
@@ -189,7 +199,7 @@ class Block(StmtNode):
         object.__setattr__(self, "annotations", tuple((annotations or {}).items()))
 
 
-@dataclass(frozen=True, slots=True, eq=False, init=False)
+@dataclass(frozen=True, slots=True, eq=False, init=False, repr=False)
 class BlockRealize(StmtNode):
     """Run ``block`` with its iteration variables bound to ``iter_values`` when
     ``predicate`` holds."""

@@ -6,7 +6,8 @@ expression. Output names are TVM's (``T_add``...), axes ``ax0, ax1, ...``.
 
 Integer semantics (``minitvm.tir.semantics``): ``divide`` and ``mod`` truncate, ``floor_*``
 floor, division by zero gives 0, overflow wraps; on floats ``mod`` is ``fmod`` and
-``floor_mod`` is numpy's ``%``. Comparisons and ``logical_*`` return bool.
+``floor_mod`` is ``a - floor(a / b) * b``. Comparisons return bool; ``logical_*`` treat
+nonzero as true and return 0/1 in the operands' dtype (bool stays bool).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ __all__ = [
     "power",
     "right_shift",
     "subtract",
+    "trunc_divide",
+    "trunc_mod",
 ]
 
 Operand = Tensor | ExprLike
@@ -139,6 +142,24 @@ def floor_divide(lhs: Operand, rhs: Operand) -> Tensor:
     return _binary(lhs, rhs, f, "floor_divide")
 
 
+def trunc_divide(lhs: Operand, rhs: Operand) -> Tensor:
+    """Truncated division: ``divide`` on integers, ``trunc(a / b)`` on floats."""
+
+    def f(a: PrimExpr, b: PrimExpr) -> PrimExpr:
+        if is_float(a.dtype):
+            from minitvm.tir.intrin import trunc
+
+            return trunc(tir_op.div(a, b))
+        return tir_op.div(a, b)
+
+    return _binary(lhs, rhs, f, "trunc_divide")
+
+
+def trunc_mod(lhs: Operand, rhs: Operand) -> Tensor:
+    """Truncated remainder (``fmod`` on floats), as ``mod``."""
+    return _binary(lhs, rhs, tir_op.truncmod, "trunc_mod")
+
+
 def mod(lhs: Operand, rhs: Operand) -> Tensor:
     """Truncated remainder (``fmod`` on floats)."""
     return _binary(lhs, rhs, tir_op.truncmod, "mod")
@@ -173,18 +194,25 @@ def _as_bool(e: PrimExpr) -> PrimExpr:
     return e if is_bool(e.dtype) else tir_op.not_equal(e, const(0, e.dtype))
 
 
+def _logical(f: Binary) -> Binary:
+    """``f`` on truth values (nonzero is true), giving 0/1 in the operands' dtype."""
+
+    def g(a: PrimExpr, b: PrimExpr) -> PrimExpr:
+        return tir_op.cast(f(_as_bool(a), _as_bool(b)), a.dtype)
+
+    return g
+
+
 def logical_and(lhs: Operand, rhs: Operand) -> Tensor:
-    return _binary(
-        lhs, rhs, lambda a, b: tir_op.logical_and(_as_bool(a), _as_bool(b)), "logical_and"
-    )
+    return _binary(lhs, rhs, _logical(tir_op.logical_and), "logical_and")
 
 
 def logical_or(lhs: Operand, rhs: Operand) -> Tensor:
-    return _binary(lhs, rhs, lambda a, b: tir_op.logical_or(_as_bool(a), _as_bool(b)), "logical_or")
+    return _binary(lhs, rhs, _logical(tir_op.logical_or), "logical_or")
 
 
 def logical_xor(lhs: Operand, rhs: Operand) -> Tensor:
-    return _binary(lhs, rhs, lambda a, b: tir_op.not_equal(_as_bool(a), _as_bool(b)), "logical_xor")
+    return _binary(lhs, rhs, _logical(tir_op.not_equal), "logical_xor")
 
 
 def bitwise_and(lhs: Operand, rhs: Operand) -> Tensor:
@@ -238,9 +266,12 @@ def broadcast_to(data: Tensor, shape: Sequence[ExprLike]) -> Tensor:
 
 
 def logical_not(data: Tensor) -> Tensor:
-    return compute(
-        data.shape, lambda ax: tir_op.logical_not(_as_bool(data(*ax))), "T_logical_not", "elemwise"
-    )
+    """1 where ``data`` is 0, else 0, in ``data``'s dtype (``not`` on bool)."""
+
+    def body(ax: list[Var]) -> PrimExpr:
+        return tir_op.cast(tir_op.logical_not(_as_bool(data(*ax))), data.dtype)
+
+    return compute(data.shape, body, "T_logical_not", "elemwise")
 
 
 def bitwise_not(data: Tensor) -> Tensor:

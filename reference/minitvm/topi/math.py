@@ -9,6 +9,7 @@ and rational approximations), within about 1e-6 of the exact functions on float3
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from minitvm.error import DiagnosticError
@@ -16,7 +17,7 @@ from minitvm.runtime.dtype import check_dtype, is_float, is_uint
 from minitvm.te.tensor import Tensor
 from minitvm.tir import intrin
 from minitvm.tir import op as tir_op
-from minitvm.tir.expr import ExprLike, PrimExpr, Select, const
+from minitvm.tir.expr import ExprLike, IntImm, PrimExpr, Select, const
 from minitvm.tir.op import convert
 from minitvm.topi.utils import compute
 
@@ -160,11 +161,24 @@ def sign(x: Tensor) -> Tensor:
     return _unary(x, f, "sign")
 
 
+def _saturate(bound: ExprLike, dtype: str) -> PrimExpr:
+    """A clip bound in ``dtype``: numbers are truncated and saturated for integer dtypes."""
+    if isinstance(bound, int | float) and not isinstance(bound, bool) and not is_float(dtype):
+        lo, hi = tir_op.min_value(dtype), tir_op.max_value(dtype)
+        if isinstance(lo, IntImm) and isinstance(hi, IntImm):
+            value = (
+                math.trunc(bound) if math.isfinite(bound) else (hi.value if bound > 0 else lo.value)
+            )
+            return const(max(lo.value, min(hi.value, value)), dtype)
+    return tir_op.cast(convert(bound), dtype)
+
+
 def clip(x: Tensor, a_min: ExprLike, a_max: ExprLike) -> Tensor:
-    """``min(max(x, a_min), a_max)`` with the bounds cast to ``x``'s dtype."""
-    lo = tir_op.cast(convert(a_min), x.dtype)
-    hi = tir_op.cast(convert(a_max), x.dtype)
-    return _unary(x, lambda e: tir_op.min(tir_op.max(e, lo), hi), "clip")
+    """``max(min(x, a_max), a_min)`` (so ``a_min > a_max`` gives ``a_min``), the bounds
+    converted to ``x``'s dtype with saturation."""
+    lo = _saturate(a_min, x.dtype)
+    hi = _saturate(a_max, x.dtype)
+    return _unary(x, lambda e: tir_op.max(tir_op.min(e, hi), lo), "clip")
 
 
 def cast(x: Tensor | ExprLike, dtype: str) -> Tensor | PrimExpr:

@@ -73,10 +73,7 @@ def _comm_reduce(
 
     def body(ax: list[Var]) -> PrimExpr:
         value = data(*_read_index(ax, axes, red, data.ndim, keepdims))
-        out = reducer(value, red)
-        if isinstance(out, tuple):
-            raise DiagnosticError(f"{op}: expected a single-value reducer")
-        return out
+        return reducer(value, red)
 
     return compute(shape, body, f"{data.op.name}_red", "comm_reduce")
 

@@ -7,7 +7,6 @@ input's) is the accumulation and output dtype.
 
 from __future__ import annotations
 
-from minitvm.error import DiagnosticError
 from minitvm.runtime.dtype import check_dtype
 from minitvm.te.operation import reduce_axis
 from minitvm.te.reduction import Reducer, comm_reducer
@@ -42,10 +41,7 @@ def _scan(
     def body(ax: list[Var]) -> PrimExpr:
         value = tir_op.cast(data(*ax[:axis], k.var, *ax[axis + 1 :]), out_dtype)
         cond = tir_op.less(k.var, ax[axis]) if exclusive else tir_op.less_equal(k.var, ax[axis])
-        out = reducer(value, k, where=cond)
-        if isinstance(out, tuple):
-            raise DiagnosticError(f"{name}: unexpected tuple reduction")
-        return out
+        return reducer(value, k, where=cond)
 
     return compute(data.shape, body, f"T_{name}", "cumulative")
 

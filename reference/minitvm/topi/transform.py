@@ -249,16 +249,21 @@ def gather_nd(a: Tensor, indices: Tensor, batch_dims: int = 0) -> Tensor:
 
 
 def _slice_axis(n: int, b: int | None, e: int | None, s: int) -> tuple[int, int]:
-    """numpy's slice canonicalisation: (begin, length)."""
+    """numpy's slice canonicalisation: (begin, length). A range running against the
+    stride's direction is an error, as in TVM."""
     if s == 0:
         raise DiagnosticError("strided_slice: a stride cannot be 0")
     if s > 0:
         lo = 0 if b is None else min(max(b + n if b < 0 else b, 0), n)
         hi = n if e is None else min(max(e + n if e < 0 else e, 0), n)
-        return lo, max(0, -(-(hi - lo) // s))
-    lo = n - 1 if b is None else min(max(b + n if b < 0 else b, -1), n - 1)
-    hi = -1 if e is None else min(max(e + n if e < 0 else e, -1), n - 1)
-    return lo, max(0, -(-(lo - hi) // -s))
+        length = -(-(hi - lo) // s)
+    else:
+        lo = n - 1 if b is None else min(max(b + n if b < 0 else b, -1), n - 1)
+        hi = -1 if e is None else min(max(e + n if e < 0 else e, -1), n - 1)
+        length = -(-(lo - hi) // -s)
+    if length < 0:
+        raise DiagnosticError(f"strided_slice: begin {b} and end {e} run against the stride {s}")
+    return lo, length
 
 
 def strided_slice(
@@ -435,10 +440,7 @@ def matmul(a: Tensor, b: Tensor, transp_a: bool = False, transp_b: bool = False)
         i, j = ax
         x = a(k.var, i) if transp_a else a(i, k.var)
         y = b(j, k.var) if transp_b else b(k.var, j)
-        out = te_sum(x * y, axis=k)
-        if isinstance(out, tuple):
-            raise DiagnosticError("matmul: unexpected tuple reduction")
-        return out
+        return te_sum(x * y, axis=k)
 
     return compute([n, m], body, "T_matmul", "matmul")
 

@@ -36,10 +36,7 @@ def binarize_pack(data: Tensor, axis: int | None = None, name: str = "PackedInpu
                 packed = tir_op.left_shift(packed, const(1, "uint32"))
         return packed
 
-    out = compute(oshape, body, name=name)
-    if isinstance(out, tuple):
-        raise DiagnosticError("binarize_pack: expected one output")
-    return out
+    return compute(oshape, body, name=name)
 
 
 def binary_dense(data: Tensor, weight: Tensor) -> Tensor:
@@ -50,20 +47,12 @@ def binary_dense(data: Tensor, weight: Tensor) -> Tensor:
     k = reduce_axis((0, in_dim), name="k")
 
     def popc(i: Var, j: Var) -> PrimExpr:
-        out = te_sum(intrin.popcount(tir_op.bitwise_xor(data(i, k.var), weight(j, k.var))), axis=k)
-        if isinstance(out, tuple):
-            raise DiagnosticError("binary_dense: unexpected tuple reduction")
-        return out
+        return te_sum(intrin.popcount(tir_op.bitwise_xor(data(i, k.var), weight(j, k.var))), axis=k)
 
     matmul = compute((batch, out_dim), popc, tag="binary_dense")
-    if isinstance(matmul, tuple):
-        raise DiagnosticError("binary_dense: expected one output")
     total = tir_op.cast(in_dim * 32, "float32")
-    out = compute(
-        (batch, out_dim),
-        lambda i, j: total - const(2.0, "float32") * tir_op.cast(matmul(i, j), "float32"),
-        tag="elemwise",
-    )
-    if isinstance(out, tuple):
-        raise DiagnosticError("binary_dense: expected one output")
-    return out
+
+    def body(i: Var, j: Var) -> PrimExpr:
+        return total - const(2.0, "float32") * tir_op.cast(matmul(i, j), "float32")
+
+    return compute((batch, out_dim), body, tag="elemwise")

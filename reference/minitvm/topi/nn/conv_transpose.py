@@ -83,21 +83,15 @@ def conv_transpose(
         oc = tir_op.floormod(c, oc_pg) if groups > 1 else c
         d = padded(b, channel, *[x + r.var for x, r in zip(sp, rs, strict=True)])
         k = kernel(channel, oc, *[k - 1 - r.var for k, r in zip(ks, rs, strict=True)])
-        out = te_sum(tir_op.cast(d, dtype) * tir_op.cast(k, dtype), axis=[dc, *rs])
-        if isinstance(out, tuple):
-            raise DiagnosticError("conv_transpose: unexpected tuple reduction")
-        return out
+        return te_sum(tir_op.cast(d, dtype) * tir_op.cast(k, dtype), axis=[dc, *rs])
 
     names = ["b", "c", *"dhw"[3 - dim :]]
-    out = compute(
+    return compute(
         (dshape[0], oc_pg * groups, *out_sp),
         body,
         tag=f"conv{dim}d_transpose_nc",
         varargs_names=names,
     )
-    if isinstance(out, tuple):
-        raise DiagnosticError("conv_transpose: expected one output")
-    return out
 
 
 def conv1d_transpose_ncw(

@@ -39,7 +39,4 @@ def dilate(
             )
         return data(*index)
 
-    out = compute(out_shape, body, name=name)
-    if isinstance(out, tuple):
-        raise DiagnosticError("dilate: expected one output")
-    return out
+    return compute(out_shape, body, name=name)

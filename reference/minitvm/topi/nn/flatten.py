@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from minitvm.error import DiagnosticError
 from minitvm.te.operation import compute
 from minitvm.te.tensor import Tensor
 from minitvm.tir import op as tir_op
@@ -24,7 +23,4 @@ def flatten(data: Tensor) -> Tensor:
             flat = tir_op.floordiv(flat, s)
         return data(i, *reversed(index))
 
-    out = compute(oshape, body)
-    if isinstance(out, tuple):
-        raise DiagnosticError("flatten: expected one output")
-    return out
+    return compute(oshape, body)

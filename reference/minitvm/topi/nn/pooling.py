@@ -4,8 +4,9 @@
 ``padding`` (all befores, then all afters, per spatial axis of ``layout``). ``ceil_mode`` adds
 ``stride - 1`` to the after-padding so partial windows count. Max pooling pads with the
 dtype's lowest value. Average pooling sums zero-padded windows and divides by the window
-size clipped to the padded input (``count_include_pad``) or by the number of real elements
-in the window (at least 1), exactly as TVM counts them.
+positions inside the input and its explicit padding (``count_include_pad``; never the extra
+``ceil_mode`` tail) or inside the input alone, at least 1, as TVM counts them; integer
+averages use floor division.
 
 ``adaptive_pool`` covers ``[floor(i*n/o), ceil((i+1)*n/o))`` for output ``i``; ``global_pool``
 is the 1x1 case. ``pool_grad`` sends each output gradient to the first maximum of its window
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from minitvm.error import DiagnosticError
+from minitvm.runtime.dtype import is_float
 from minitvm.te.operation import compute, reduce_axis
 from minitvm.te.reduction import Reducer, comm_reducer
 from minitvm.te.reduction import max as te_max
@@ -144,10 +146,13 @@ def pool_nd(
                 jumps = tir_op.max(tir_op.truncdiv(d[i] - 1 - start, d[i]), 0)
                 end = tir_op.min(end, shape[a] - 1)
                 num = num * (tir_op.truncdiv(end - (start + jumps * d[i]), d[i]) + 1)
-        return num if count_include_pad else tir_op.max(num, 1)
+        return tir_op.max(num, 1)
 
     def avg(*ax: Var) -> PrimExpr:
-        return tir_op.div(pooled(*ax), tir_op.cast(count(ax), data.dtype))
+        num = tir_op.cast(count(ax), data.dtype)
+        if is_float(data.dtype):
+            return tir_op.div(pooled(*ax), num)
+        return tir_op.floordiv(pooled(*ax), num)
 
     return _one(compute(out, avg, name="pool_avg", tag="elemwise"))
 

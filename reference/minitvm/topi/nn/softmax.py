@@ -23,10 +23,7 @@ def _reduce_along(x: Tensor, axis: int, f: Reducer, src: Tensor, name: str) -> T
     k = reduce_axis((0, x.shape[axis]), name="k")
 
     def body(ax: list[Var]) -> PrimExpr:
-        out = f(src(*ax[:axis], k.var, *ax[axis:]), k)
-        if isinstance(out, tuple):
-            raise DiagnosticError(f"{name}: unexpected tuple reduction")
-        return out
+        return f(src(*ax[:axis], k.var, *ax[axis:]), k)
 
     return compute(shape, body, name, axis_prefix="i")
 

@@ -91,12 +91,9 @@ def upsampling(
         bottom = val(y1, x0) * (one - dx) + val(y1, x1) * dx
         return tir_op.cast(top * (one - dy) + bottom * dy, data.dtype)
 
-    out = compute(
+    return compute(
         oshape,
         nearest if method == "nearest_neighbor" else bilinear,
         name="resize",
         tag="injective",
     )
-    if isinstance(out, tuple):
-        raise DiagnosticError("upsampling: expected one output")
-    return out

@@ -63,8 +63,8 @@ def poolnd_python(
                 value = np.full(x.shape[:2], _lowest(np_data.dtype), dtype=np_data.dtype)
         else:
             acc = np.sum(np.stack(cells), axis=0) if cells else np.zeros(x.shape[:2], np_data.dtype)
-            count = total if count_include_pad else max(real, 1)
-            value = acc / count if np_data.dtype.kind == "f" else np.trunc(acc / count)
+            count = max(total if count_include_pad else real, 1)
+            value = acc / count if np_data.dtype.kind == "f" else np.floor_divide(acc, count)
         out[(slice(None), slice(None), *o)] = value
     return out.transpose(np.argsort(perm))
 

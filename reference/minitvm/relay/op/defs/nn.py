@@ -111,13 +111,16 @@ def _relu_kernel(attrs: None, args: list[Value], out_type: Type) -> Value:
 
 
 def _leaky_relu_rel(arg_types: list[Type], attrs: LeakyReluAttrs) -> Type:
-    float_attr(attrs.alpha, "alpha")
+    float_attr(attrs.alpha, "alpha", 0.0)
     return _numeric_identity_rel(arg_types, attrs)
 
 
 def _leaky_relu_kernel(attrs: LeakyReluAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
-    scaled = (x * attrs.alpha).astype(x.dtype)
+    if np.issubdtype(x.dtype, np.floating):
+        scaled = x * x.dtype.type(attrs.alpha)
+    else:
+        scaled = (x.astype(np.float64) * float(attrs.alpha)).astype(x.dtype)
     return np.where(x < 0, scaled, x)
 
 
@@ -267,14 +270,14 @@ def _float_input(x: Array) -> Array:
 def _softmax_kernel(attrs: SoftmaxAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
     xf = _float_input(x)
-    e = np.exp(xf - np.max(xf, axis=attrs.axis, keepdims=True))
+    e = np.exp(xf - np.max(xf, axis=attrs.axis, keepdims=True, initial=-np.inf))
     return np.asarray(e / np.sum(e, axis=attrs.axis, keepdims=True)).astype(x.dtype)
 
 
 def _log_softmax_kernel(attrs: SoftmaxAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
     xf = _float_input(x)
-    shifted = xf - np.max(xf, axis=attrs.axis, keepdims=True)
+    shifted = xf - np.max(xf, axis=attrs.axis, keepdims=True, initial=-np.inf)
     out = shifted - np.log(np.sum(np.exp(shifted), axis=attrs.axis, keepdims=True))
     return np.asarray(out).astype(x.dtype)
 

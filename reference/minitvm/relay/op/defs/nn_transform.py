@@ -2,7 +2,7 @@
 ``topi/nn/{pad,dilate,depth_to_space,space_to_depth,space_to_batch_nd,batch_to_space_nd}``,
 ``topi/image/resize.py``).
 
-``nn.upsampling`` resizes H and W to ``round(extent * scale)`` (half away from zero) with
+``nn.upsampling`` resizes H and W to ``round(extent * scale)`` (ties to even) with
 TVM's ``resize2d``: nearest neighbour reads ``floor(out * in / out_extent)`` (an exact integer
 division when the output extent is a multiple of the input's), bilinear and bicubic
 (alpha -0.5) interpolate at ``out * in / out_extent`` (``align_corners=False``) or
@@ -12,7 +12,6 @@ All three methods are separable, so the kernel resamples one axis at a time.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,6 +121,8 @@ def _pad_rel(arg_types: list[Type], attrs: PadAttrs) -> Type:
 def _pad_kernel(attrs: PadAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
     pads = [(int(lo), int(hi)) for lo, hi in attrs.pad_width]
+    if not pads:
+        return x.copy()
     if attrs.pad_mode == "constant":
         fill = tensor_value(args[1]).astype(x.dtype)
         return np.pad(x, pads, mode="constant", constant_values=fill)
@@ -148,8 +149,9 @@ def _dilate_kernel(attrs: DilateAttrs, args: list[Value], out_type: Type) -> Val
 # --- upsampling ---------------------------------------------------------------------------------
 
 
-def _round_half_away(v: float) -> int:
-    return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+def _round_half_even(v: float) -> int:
+    """TVM folds ``round`` on constants with ``std::nearbyint``: ties go to even."""
+    return round(v)
 
 
 def _upsampling_layout(attrs: UpSamplingAttrs) -> Layout:
@@ -169,7 +171,7 @@ def _upsampling_rel(arg_types: list[Type], attrs: UpSamplingAttrs) -> Type:
         )
     shape = list(layout.to_canonical_shape(data.shape))
     for i, scale in ((2, attrs.scale_h), (3, attrs.scale_w)):
-        size = _round_half_away(shape[i] * float_attr(scale, "scale", 0.0))
+        size = _round_half_even(shape[i] * float_attr(scale, "scale", 0.0))
         if size <= 0:
             raise DiagnosticError(f"scale {scale} leaves no output for extent {shape[i]}")
         shape[i] = size

@@ -5,7 +5,8 @@ of 2-D pooling.
 ``nn.nll_loss(predictions (N, C, d...), targets (N, d...), weights (C,))`` is
 ``-predictions[n, t, d...] * weights[t]`` per position, 0 where the target equals
 ``ignore_index``; ``mean`` divides the sum by the sum of the weights of the targets not
-ignored. A target outside ``[0, C)`` that is not ignored raises TVMError.
+ignored. A target outside ``[0, C)`` that is not ignored reads the clamped class, as every
+out-of-range read in minitvm does.
 
 ``nn.max_pool2d_grad`` sends each window's gradient to the first maximum of the window
 (row-major), ``nn.avg_pool2d_grad`` spreads it evenly over the window with the divisor
@@ -70,10 +71,9 @@ def _nll_loss_kernel(attrs: NLLLossAttrs, args: list[Value], out_type: Type) -> 
     pred, targets, weights = (tensor_value(a) for a in args)
     t = targets.astype(np.int64)
     keep = t != attrs.ignore_index
-    bad = keep & ((t < 0) | (t >= pred.shape[1]))
-    if bad.any():
-        raise TVMError(f"nn.nll_loss: target {int(t[bad].flat[0])} is not a class index")
-    safe = np.where(keep, t, 0)
+    if t.size and pred.shape[1] == 0:
+        raise TVMError("nn.nll_loss: there are no classes to read")
+    safe = np.where(keep, np.clip(t, 0, max(pred.shape[1] - 1, 0)), 0)
     picked = np.take_along_axis(pred, safe[:, None], axis=1)[:, 0]
     w = np.where(keep, weights[safe], pred.dtype.type(0))
     loss = np.where(keep, -picked * w, pred.dtype.type(0))
