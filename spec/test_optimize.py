@@ -141,7 +141,8 @@ def test_function_input_is_deprecated_and_bad_input_rejected() -> None:
 @pytest.mark.spec("OPT-1")
 def test_passes_run_in_the_target_scope() -> None:
     mod = _typed(relay.Function([relay.var("x", shape=(2,))], relay.const(1.0)))
-    for target, want in ((None, "llvm"), ("cuda", "cuda"), (Target("c"), "c")):
+    targets = ((None, "llvm"), ("cuda", "cuda"), (Target("c"), "c"), ({"kind": "numba"}, "numba"))
+    for target, want in targets:
         recorder = _Recorder()
         with tvm.transform.PassContext(instruments=[recorder]):
             optimize(mod, target=target)
@@ -156,6 +157,7 @@ def test_passes_run_in_the_target_scope() -> None:
 @pytest.mark.spec("OPT-2")
 def test_bind_params_by_name() -> None:
     assert bind_params_by_name is relay.interpreter.bind_params_by_name
+    assert relay.build_module.create_executor is relay.create_executor
     x = relay.var("x", shape=(2,))
     y = relay.var("y", shape=(2,))
     func = relay.Function([x, y], x * y)

@@ -1,4 +1,5 @@
-"""``relay.build_module``: the standard optimisation pipeline and parameter binding.
+"""``relay.build_module``: the standard optimisation pipeline and parameter binding
+(``create_executor`` is re-exported here, where TVM defines it).
 
 TVM's ``python/tvm/relay/build_module.py`` (``optimize``, ``bind_params_by_name``) and the C++
 behind them: ``RelayBuildModule::OptimizeImpl`` in ``src/relay/backend/build_module.cc`` and
@@ -23,11 +24,11 @@ from minitvm.ir.module import IRModule
 from minitvm.ir.transform import Pass, Sequential
 from minitvm.relay import transform
 from minitvm.relay.function import Function
-from minitvm.relay.interpreter.executor import bind_params_by_name
+from minitvm.relay.interpreter.executor import bind_params_by_name, create_executor
 from minitvm.runtime.ndarray import NDArray
 from minitvm.target import Target
 
-__all__ = ["bind_params_by_name", "optimize"]
+__all__ = ["bind_params_by_name", "create_executor", "optimize", "pass_sequence"]
 
 
 def _optional(name: str, *args: int) -> list[Pass]:
@@ -72,14 +73,15 @@ def pass_sequence(target: Target) -> list[Pass]:
 
 def optimize(
     mod: IRModule | Function,
-    target: str | Target | None = None,
+    target: str | Mapping[str, object] | Target | None = None,
     params: Mapping[str, object] | None = None,
 ) -> tuple[IRModule, dict[str, NDArray]]:
     """TVM's ``relay.optimize``: the optimised module, and the parameters still to be passed
     at run time (none: every given parameter is bound into ``main`` as a constant).
 
-    ``target`` defaults to the current target, else ``llvm``. A Function instead of a module
-    is accepted with a DeprecationWarning, as in TVM. The input is not changed.
+    ``target`` (anything ``Target`` accepts) defaults to the current target, else ``llvm``.
+    A Function instead of a module is accepted with a DeprecationWarning, as in TVM. The
+    input is not changed.
     """
     if isinstance(mod, Function):
         if params:
