@@ -403,3 +403,19 @@ def test_hundred_thousand_deep_expressions() -> None:
     interp = tir.interpreter.Interpreter()
     interp.env[y] = np.asarray(5, "int32")
     assert int(interp.eval(swapped)) == depth + 5
+
+
+@pytest.mark.spec("TIR-12")
+def test_heavily_shared_expressions_are_walked_once() -> None:
+    x = tir.Var("x", "int64")
+    e: tir.PrimExpr = x
+    for _ in range(40):  # a diamond ladder: its tree has 2**40 leaves
+        e = e + e
+    assert str(tir.Analyzer().simplify(e)) == f"x * T.int64({2**40})"
+    y = tir.Var("y", "int64")
+    swapped = tir.substitute(e, {x: y})
+    assert tvm.ir.structural_equal(swapped, e, map_free_vars=True)
+    interp = tir.interpreter.Interpreter()
+    interp.env[y] = np.asarray(3, "int64")
+    assert int(interp.eval(swapped)) == 3 * 2**40
+    assert len(list(tir.functor.post_order(e))) == 41
