@@ -4,6 +4,8 @@
 passes on them, prints each result and evaluates every version with the reference interpreter,
 checking that the passes preserved the results. The last two programs are networks: a small
 CNN and a transformer block, with parameters from ``relay.testing.create_workload``.
+``minitvm check FILE.rly`` and ``minitvm opt FILE.rly --passes A,B`` read Relay text
+(``minitvm.relay.parser.cli``).
 """
 
 from __future__ import annotations
@@ -209,9 +211,20 @@ def demo() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("check", "opt"):
+        # `check` and `opt` parse their own arguments (minitvm.relay.parser.cli).
+        from minitvm.relay.parser.cli import main_check, main_opt
+
+        return (main_check if argv[0] == "check" else main_opt)(argv[1:])
     parser = argparse.ArgumentParser(prog="minitvm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="build, transform and evaluate example programs")
+    for name, text in (
+        ("check", "parse and type check a Relay text file, print it typed"),
+        ("opt", "run passes on a Relay text file: opt FILE --passes A,B [--opt-level N]"),
+    ):
+        sub.add_parser(name, help=text, add_help=False)
     commands = {"demo": demo}
     args = parser.parse_args(argv)
     return commands[args.command]()
