@@ -33,10 +33,10 @@ from minitvm import relay
 from minitvm.error import TVMError
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import Pass, get_pass
+from minitvm.relay.build_module import bind_params_by_name
 from minitvm.relay.expr import Expr
 from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
-from minitvm.relay.interpreter import bind_params_by_name
 from minitvm.relay.testing import densenet, resnet
 from minitvm.runtime.ndarray import NDArray
 
