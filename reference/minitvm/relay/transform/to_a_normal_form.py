@@ -37,7 +37,6 @@ from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import ModulePass, PassContext, PassInfo, register_pass
-from minitvm.relay.analysis.dependency_graph import DependencyGraph
 from minitvm.relay.analysis.scope import Scope, calc_scope
 from minitvm.relay.analysis.variables import free_vars
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
@@ -117,9 +116,8 @@ class Fill:
     form), and the rest stay in place, still shared."""
 
     def __init__(self, root: Expr, bind_all: bool) -> None:
-        self._graph = DependencyGraph.create(root)
-        self._scopes, lifted = calc_scope(self._graph)
-        self._include: set[Expr] | None = None if bind_all else lifted
+        self._scopes = calc_scope(root)
+        self._include: set[Expr] | None = None if bind_all else self._scopes.lifted
         self._root = root
         self._memo: dict[Expr, Expr] = {}
         self._lists: dict[Scope, LetList] = {}
@@ -145,11 +143,11 @@ class Fill:
         return let_list
 
     def _list(self, expr: Expr) -> LetList:
-        return self._scope_list(self._scopes[self._graph.expr_node[expr]])
+        return self._scope_list(self._scopes.scope[expr])
 
     def _sub_list(self, expr: Expr, index: int) -> LetList:
-        """The let list of the ``index``-th sub-scope (graph child) of ``expr``."""
-        return self._scope_list(self._scopes[self._graph.expr_node[expr].children[index]])
+        """The let list of the ``index``-th scope ``expr`` opens."""
+        return self._scope_list(self._scopes.sub_scopes[expr][index])
 
     # --- binding ---------------------------------------------------------------------------
 
@@ -227,8 +225,8 @@ class Fill:
                 now = TupleGetItem(tup, expr.index, span=expr.span)
             case If():
                 cond = yield (expr.cond, None)
-                then = self._sub_list(expr, 1).get((yield (expr.true_branch, None)))
-                other = self._sub_list(expr, 2).get((yield (expr.false_branch, None)))
+                then = self._sub_list(expr, 0).get((yield (expr.true_branch, None)))
+                other = self._sub_list(expr, 1).get((yield (expr.false_branch, None)))
                 now = If(cond, then, other, span=expr.span)
             case Function():
                 body = self._sub_list(expr, 0).get((yield (expr.body, None)))
