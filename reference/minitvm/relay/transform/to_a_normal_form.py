@@ -195,19 +195,17 @@ class Fill:
                 done = self._compound(expr, expr, var)
             case Function() if keeps_body(expr):
                 done = expr if expr is self._root else self._compound(expr, expr, var)
-            case Call() | Tuple() | TupleGetItem() | If() | Function() | Let():
-                return self._memoized(expr, var)
+            case Let():
+                return self._visit_let(expr, var)
+            case Call() | Tuple() | TupleGetItem() | If() | Function():
+                return self._visit(expr, var)
             case _:
                 assert_never(expr)
         self._memo[expr] = done
         return done
 
-    def _memoized(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:
-        result = yield from self._visit(expr, var)
-        self._memo[expr] = result
-        return result
-
-    def _visit(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:  # noqa: C901
+    def _visit(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:
+        """Rewrite a compound expression (not a let) and memoize the result."""
         match expr:
             case Call():
                 args: list[Expr] = []
@@ -233,15 +231,15 @@ class Fill:
                 now = Function(
                     expr.params, body, expr.ret_type, expr.type_params, expr.attrs, expr.span
                 )
-                if expr is self._root:
-                    return now
-            case Let():
-                return (yield from self._visit_let(expr, var))
-            case Var() | GlobalVar() | Constant() | Op():
-                raise InternalError("leaves are resolved without a generator")
+            case Var() | GlobalVar() | Constant() | Op() | Let():
+                raise InternalError("leaves and lets are resolved without this generator")
             case _:
                 assert_never(expr)
-        return self._compound(expr, now, var)
+        result: Expr = now
+        if not (isinstance(now, Function) and expr is self._root):  # the root stays unbound
+            result = self._compound(expr, now, var)
+        self._memo[expr] = result
+        return result
 
     def _visit_let(self, let: Let, var: Var | None) -> Step[_Request, Expr]:
         """A let chain in one loop: bind each value to its own variable going down, visit
