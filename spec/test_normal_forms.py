@@ -37,6 +37,7 @@ from minitvm.relay.transform import (
     ToGraphNormalForm,
 )
 from minitvm.relay.transform.to_a_normal_form import keeps_body
+from minitvm.relay.transform.to_graph_normal_form import to_graph_normal_form
 
 I64 = relay.scalar_type("int64")
 I32 = relay.scalar_type("int32")
@@ -532,6 +533,8 @@ def test_gnf_undoes_anf_with_ifs_and_closures() -> None:
     before = relay.Function([c, x], relay.add(ite, relay.TupleGetItem(tup, 0)))
     round_trip = run(before, ToANormalForm(), ToGraphNormalForm())
     tvm.ir.assert_structural_equal(round_trip, typed(before))
+    # Nothing to substitute: the function comes back as it is.
+    assert to_graph_normal_form(before) is before
 
 
 @pytest.mark.spec("GNF-3")

@@ -2,29 +2,33 @@
 
 TVM's ``src/relay/transforms/to_a_normal_form.cc``. The algorithm has two phases:
 
-1. *Scopes.* Build the dependency graph and give every sub-expression the lowest common
-   ancestor of the scopes of its uses (``relay.analysis.scope.calc_scope``). If branches,
-   function bodies and let bodies open sub-scopes, so a value used only inside one branch is
-   bound inside it, and one shared by both branches is bound before the If.
+1. *Scopes.* Give every sub-expression the lowest common ancestor of the scopes of its uses
+   (``relay.analysis.scope.calc_scope``). If branches, function bodies and let bodies open
+   sub-scopes, so a value used only inside one branch is bound inside it, and one shared by
+   both branches is bound before the If.
 2. *Fill.* Rewrite the expression in post-DFS order (a call's arguments left to right, then
    its callee), pushing ``let fresh = node`` onto the let list of the node's scope and
    returning the fresh variable; each let list becomes a let chain where its scope ends.
    Constants are bound like any other value; variables, globals and operators are atomic.
    An existing ``let x = v`` binds v's result to x itself, and later references to v get x.
    A let used as a sub-expression is flattened into its enclosing scope and its result
-   re-bound. Primitive functions (and functions for an external ``Compiler``) are kept as
-   they are. The root is not bound: a module function stays a function whose body is a let
-   chain ending in a variable.
+   re-bound. Primitive functions (and functions for an external ``Compiler``) keep their
+   bodies. The root is not bound: a module function stays a function whose body is a let
+   chain ending in an atomic expression.
 
 The same ``Fill`` gives basic block normal form when told to bind only the lifted
 expressions (``to_basic_block_normal_form.py``). Both phases are iterative and linear in the
 number of unique nodes: the rewrite runs on a generator trampoline, let chains are walked in
-a loop, and flattening a let splices its let list instead of copying it.
+a loop, and flattening a let splices its let list instead of copying it (TVM copies it once
+per enclosing let, quadratic in the depth of a let chain).
 
 Deliberate differences from TVM: functions anywhere but the root are let-bound (TVM leaves a
 function unbound when it is not nested in another function, which only matters for
-``ToANormalFormExpr`` on a non-function), and ``on_device`` annotations get no special
-treatment.
+``ToANormalFormExpr`` on a non-function); ``let f = op`` (or a global) is bound where the
+let stands and later uses of the operator stay the operator (TVM hoists the binding to the
+common scope of every use of that operator and rewrites them all to ``f``); nested
+``Compiler`` functions keep their bodies like primitive ones; and ``on_device`` annotations
+get no special treatment.
 """
 
 from __future__ import annotations
