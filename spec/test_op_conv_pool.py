@@ -248,6 +248,26 @@ def test_pool2d_against_direct(ceil_mode: bool, include_pad: bool) -> None:
 
 
 @pytest.mark.spec("OP-24")
+def test_avg_pool_divisor_follows_tvm_in_the_ceil_tail() -> None:
+    # Extent 2, padding (1, 0), stride 3, ceil_mode: windows start at -1 and at 2; the
+    # second lies wholly in the ceil tail. TVM counts it 0 with count_include_pad (0 / 0)
+    # and floors the count at 1 without.
+    x = relay.var("x", shape=(1, 1, 2))
+    data = {x: [[[5.0, 7.0]]]}
+    inc = relay.nn.avg_pool1d(x, 1, 3, padding=(1, 0), ceil_mode=True, count_include_pad=True)
+    exc = relay.nn.avg_pool1d(x, 1, 3, padding=(1, 0), ceil_mode=True)
+    assert infer(inc) == tt((1, 1, 2))
+    out = evaluate(inc, data)[0, 0]
+    assert out[0] == 0.0
+    assert np.isnan(out[1])
+    assert evaluate(exc, data)[0, 0].tolist() == [0.0, 0.0]
+    xi = relay.var("xi", shape=(1, 1, 4), dtype="int32")
+    avg = relay.nn.avg_pool1d(xi, 3, 1, padding=1)
+    # Truncating integer division: -5 / 2 -> -2, (-5 + 1 + 2) / 3 -> 0, ...
+    assert evaluate(avg, {xi: [[[-5, 1, 2, -9]]]}).tolist() == [[[-2, 0, -2, -3]]]
+
+
+@pytest.mark.spec("OP-24")
 def test_pool_layouts_dims_and_rejections() -> None:
     x = relay.var("x", shape=(1, 6, 7, 2))
     xv = _rand(1, 6, 7, 2)

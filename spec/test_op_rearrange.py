@@ -28,6 +28,23 @@ def test_reshape_like_tile_repeat_reverse() -> None:
     with pytest.raises(DiagnosticError, match=r"^reshape_like: cannot reshape"):
         infer(relay.reshape_like(x, like))
 
+    big = relay.var("big", shape=(2, 3, 4))
+    small = relay.var("small", shape=(3, 1))
+    cs = relay.collapse_sum_like(big, small)
+    assert infer(cs) == tt((3, 1))
+    bdata = _data((2, 3, 4))
+    np.testing.assert_array_equal(
+        evaluate(cs, {big: bdata, small: np.zeros((3, 1))}), bdata.sum(axis=(0, 2))[:, None]
+    )
+    ct = relay.collapse_sum_to(big, (4,))
+    assert infer(ct) == tt((4,))
+    np.testing.assert_array_equal(evaluate(ct, {big: bdata}), bdata.sum(axis=(0, 1)))
+    with pytest.raises(DiagnosticError, match=r"^collapse_sum_to: .*not broadcastable"):
+        infer(relay.collapse_sum_to(big, (2,)))
+    with pytest.raises(DiagnosticError, match=r"is not a broadcast of \(1, 2, 3, 4\)"):
+        infer(relay.collapse_sum_to(big, (1, 2, 3, 4)))
+    assert Op.get("collapse_sum_like").definition.pattern == OpPattern.COMM_REDUCE
+
     y = relay.var("y", shape=(2, 3))
     t = relay.tile(y, (2, 1, 2))
     assert infer(t) == tt((2, 2, 6))
@@ -84,8 +101,11 @@ def test_gather() -> None:
     idx = np.array([[0, 2, 1, 0], [2, 2, 0, 1]], "int32")
     expected = [[data[r, idx[r, k]] for k in range(4)] for r in range(2)]
     assert evaluate(g, {x: data, i: idx}).tolist() == expected
-    with pytest.raises(TVMError, match=r"gather: index 3 is out of range \[0, 3\)"):
-        evaluate(g, {x: data, i: np.full((2, 4), 3)})
+    # Out-of-range indices read clamped: 3 -> 2, -1 -> 0.
+    wild = np.array([[3, -1, 9, 0], [-4, 2, 5, 1]], "int32")
+    clamped = np.clip(wild, 0, 2)
+    expected = [[data[r, clamped[r, k]] for k in range(4)] for r in range(2)]
+    assert evaluate(g, {x: data, i: wild}).tolist() == expected
     with pytest.raises(DiagnosticError, match="except on axis"):
         infer(relay.gather(x, 0, i))
     with pytest.raises(DiagnosticError, match="rank"):
@@ -108,8 +128,14 @@ def test_gather_nd() -> None:
     bidx = np.array([[[0, 2, 1], [1, 1, 0]]], "int32")
     expected_b = np.stack([np.stack([data[n, bidx[0, n, k]] for k in range(3)]) for n in range(2)])
     np.testing.assert_array_equal(evaluate(gb, {x: data, b: bidx}), expected_b)
-    with pytest.raises(TVMError, match="gather_nd: index 3"):
-        evaluate(g, {x: data, i: np.full((2, 5), 3)})
+    far = np.full((2, 5), 3, "int64")
+    np.testing.assert_array_equal(
+        evaluate(g, {x: data, i: far}), np.stack([data[1, 2]] * 5)
+    )  # rows clamp to 1, columns to 2
+    empty = relay.var("e", shape=(0, 2))
+    j = relay.var("j", shape=(1, 1), dtype="int32")
+    with pytest.raises(TVMError, match="extent 0"):
+        evaluate(relay.gather_nd(empty, j), {empty: np.zeros((0, 2)), j: [[0]]})
     with pytest.raises(DiagnosticError, match="more axes"):
         infer(relay.gather_nd(x, relay.var("k", shape=(4, 2), dtype="int32")))
     for name in ("gather", "gather_nd"):

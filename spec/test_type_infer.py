@@ -91,6 +91,11 @@ def infer_main(expr: relay.Expr) -> relay.Function:
     return function(infer_mod(tvm.IRModule.from_expr(expr)))
 
 
+def ann(var: relay.Var) -> relay.Type:
+    assert var.type_annotation is not None
+    return var.type_annotation
+
+
 def assert_has_type(expr: relay.Expr, ty: relay.Type) -> None:
     assert infer_main(expr).checked_type == ty
 
@@ -109,7 +114,7 @@ def test_infer_type_is_a_module_pass_registered_by_name() -> None:
     mod = tvm.IRModule.from_expr(relay.Function([x], log(x)))
     with PassContext(opt_level=0):
         typed = Sequential([InferType()])(mod)
-    assert typed["main"].checked_type == relay.FuncType([x.checked_type], x.checked_type)
+    assert typed["main"].checked_type == relay.FuncType([ann(x)], ann(x))
 
 
 @pytest.mark.spec("TY-1")
@@ -133,10 +138,11 @@ def test_every_node_typed_and_input_untouched() -> None:
     body = relay.Let(v, log(relay.TupleGetItem(tup, 1)), relay.If(relay.const(True), v, x))
     func = relay.Function([x], body)
     mod = tvm.IRModule.from_expr(func)
-    before = [(n, n.checked_type_) for n in nodes(func)]
+    before = [(n, n.checked_type_) for n in nodes(func) if n is not x]
     typed = infer_mod(mod)
     assert mod["main"] is func
-    assert [(n, n.checked_type_) for n in nodes(func)] == before
+    assert [(n, n.checked_type_) for n in nodes(func) if n is not x] == before
+    assert x.checked_type == x.type_annotation  # TY-3
     main = function(typed)
     assert main is not func
     for node in nodes(main):
@@ -173,6 +179,28 @@ def test_missing_annotations_are_filled() -> None:
 
 
 @pytest.mark.spec("TY-2")
+def test_inferred_annotations_equal_written_ones() -> None:
+    tp = relay.TensorType((3,))
+
+    def before() -> relay.Function:
+        a = relay.TypeVar("a")
+        y = relay.var("y", a)
+        x, v = relay.var("x", tp), relay.var("v")
+        id_func = relay.Function([y], y, None, [a])
+        return relay.Function([x], relay.Let(v, log(x), id_func(v)))
+
+    def expected() -> relay.Function:
+        a = relay.TypeVar("a")
+        y = relay.var("y", a)
+        x, v = relay.var("x", tp), relay.var("v", tp)
+        id_func = relay.Function([y], y, a, [a])
+        call = relay.Call(id_func, [v], type_args=[tp])
+        return relay.Function([x], relay.Let(v, log(x), call), tp)
+
+    tvm.ir.assert_structural_equal(testing.run_infer_type(before()), expected())
+
+
+@pytest.mark.spec("TY-2")
 def test_type_args_of_operator_calls() -> None:
     x = relay.var("x", shape=(10, 10))
     y = relay.var("y", shape=(1, 10))
@@ -197,7 +225,7 @@ def test_typed_program_keeps_its_identity() -> None:
     assert main.params[0] is x
 
 
-@pytest.mark.spec("TY-2")
+@pytest.mark.spec("TY-2", "TY-3")
 def test_free_variables_keep_identity_through_run_infer_type() -> None:
     x = relay.var("x", shape=(3,))
     y = log(x)
@@ -213,16 +241,28 @@ def test_free_variables_keep_identity_through_run_infer_type() -> None:
 
 
 @pytest.mark.spec("TY-3")
-def test_annotated_var_is_typed_from_birth() -> None:
-    assert relay.var("x", shape=(2, 3)).checked_type == relay.TensorType((2, 3))
-    assert relay.var("x", "int32").checked_type == I32
-    untyped = relay.var("y")
-    assert untyped.checked_type_ is None
+def test_annotated_variables_are_kept_and_typed_in_place() -> None:
+    x = relay.var("x", shape=(2, 3))
+    y = relay.var("y")
+    z = relay.Var("z", relay.TupleType([F32, relay.IncompleteType()]))
+    yes = relay.const(True)
+    body = relay.Tuple(
+        [log(x), relay.If(yes, y, relay.const(1)), relay.If(yes, relay.TupleGetItem(z, 1), x)]
+    )
+    assert x.checked_type_ is None
     with pytest.raises(TVMError, match="InferType"):
-        _ = untyped.checked_type
-    assert relay.Var("z", relay.IncompleteType()).checked_type_ is None
-    tup = relay.TupleType([F32, relay.IncompleteType()])
-    assert relay.Var("w", tup).checked_type_ is None
+        _ = x.checked_type
+    main = infer_main(relay.Function([x, y, z], body))
+    assert x.checked_type == relay.TensorType((2, 3))  # recorded in place
+    new_x, new_y, new_z = main.params
+    assert new_x is x
+    assert new_y is not y
+    assert new_y.type_annotation == I32
+    assert y.checked_type_ is None
+    assert new_z is not z  # an annotation with unknowns is kept, the variable is copied
+    assert z.checked_type_ is None
+    assert new_z.type_annotation is z.type_annotation
+    assert new_z.checked_type == relay.TupleType([F32, relay.TensorType((2, 3))])
 
 
 # --- TY-4: constants, tuples, projections -----------------------------------------------
@@ -282,6 +322,20 @@ def test_add_broadcast_op() -> None:
 
 
 @pytest.mark.spec("TY-5")
+def test_registered_operators() -> None:
+    i = relay.var("i", shape=[], dtype="int32")
+    eq = relay.equal(i, relay.const(0, dtype="int32"))
+    assert InferTypeLocal(relay.Function([i], eq)) == relay.FuncType([I32], BOOL)
+    x = relay.var("x", shape=[])
+    assert_has_type(relay.Function([x], relay.log(x)), relay.FuncType([F32], F32))
+    a, b = relay.var("a", shape=(10, 4)), relay.var("b", shape=(5, 10, 1))
+    body = testing.run_infer_type(a + b)
+    assert body.checked_type == relay.TensorType((5, 10, 4))
+    parts = relay.split(relay.var("d", shape=(6, 4)), 3, axis=0)
+    assert InferTypeLocal(parts[1]) == relay.TensorType((2, 4))
+
+
+@pytest.mark.spec("TY-5")
 def test_custom_op_infer() -> None:
     tp = relay.TensorType((10, 10), "float32")
     x = relay.var("x", tp)
@@ -306,8 +360,8 @@ def test_python_relation_receives_known_types_and_attrs() -> None:
     x = relay.var("x", shape=(3,))
     attrs = _AxisAttrs(axis=1)
     func = relay.Function([x], relay.Call(op, [relay.Call(op, [x], attrs)]))
-    assert_has_type(func, relay.FuncType([x.checked_type], x.checked_type))
-    assert seen == [([x.checked_type], attrs), ([x.checked_type], None)]
+    assert_has_type(func, relay.FuncType([ann(x)], ann(x)))
+    assert seen == [([ann(x)], attrs), ([ann(x)], None)]
 
 
 @pytest.mark.spec("TY-5")
@@ -432,7 +486,7 @@ def test_if_condition_and_branches() -> None:
     c = relay.var("c", "bool")
     assert_has_type(
         relay.Function([c, x], relay.If(c, x, log(x))),
-        relay.FuncType([BOOL, x.checked_type], x.checked_type),
+        relay.FuncType([BOOL, ann(x)], ann(x)),
     )
     i = relay.var("i", "int32")
     with pytest.raises(
@@ -791,9 +845,9 @@ def test_infer_type_local_writes_only_missing_types() -> None:
     InferTypeLocal(inner)
     inner_type = inner.checked_type_
     let = relay.Let(v, inner, relay.Tuple([v, x]))
-    assert InferTypeLocal(let) == relay.TupleType([x.checked_type, x.checked_type])
+    assert InferTypeLocal(let) == relay.TupleType([ann(x), ann(x)])
     assert inner.checked_type_ is inner_type  # a present type is never replaced
-    assert v.checked_type == x.checked_type  # written in place...
+    assert v.checked_type == ann(x)  # written in place...
     assert v.type_annotation is None  # ...but no annotation is filled
 
 
@@ -833,12 +887,12 @@ def test_run_opt_pass_and_run_infer_type() -> None:
     body = log(x)
     typed_body = testing.run_infer_type(body)
     assert isinstance(typed_body, relay.Call)
-    assert typed_body.checked_type == x.checked_type
+    assert typed_body.checked_type == ann(x)
     func = testing.run_infer_type(relay.Function([x], body))
     assert isinstance(func, relay.Function)
-    assert func.checked_type == relay.FuncType([x.checked_type], x.checked_type)
+    assert func.checked_type == relay.FuncType([ann(x)], ann(x))
     twice = testing.run_opt_pass(body, [InferType(), InferType()])
-    assert twice.checked_type == x.checked_type
+    assert twice.checked_type == ann(x)
     with pytest.raises(TVMError, match="prelude"):
         testing.run_opt_pass(body, InferType(), import_prelude=True)
 
@@ -856,8 +910,8 @@ def test_deep_call_chain() -> None:
     for _ in range(DEPTH):
         body = log(body)
     typed = infer_mod(tvm.IRModule.from_expr(relay.Function([x], body)))
-    assert typed["main"].checked_type == relay.FuncType([x.checked_type], x.checked_type)
-    assert infer_mod(typed)["main"] is typed["main"]
+    assert typed["main"].checked_type == relay.FuncType([ann(x)], ann(x))
+    assert InferTypeLocal(body) == ann(x)
 
 
 @pytest.mark.spec("TY-17")
@@ -868,8 +922,7 @@ def test_deep_let_chain() -> None:
     for i in reversed(range(DEPTH)):
         body = relay.Let(vs[i], log(vs[i - 1] if i else x), body)
     main = infer_main(relay.Function([x], body))
-    assert main.checked_type == relay.FuncType([x.checked_type], x.checked_type)
-    assert InferTypeLocal(body) == x.checked_type
+    assert main.checked_type == relay.FuncType([ann(x)], ann(x))
 
 
 @pytest.mark.spec("TY-17")

@@ -4,16 +4,18 @@
 features minitvm covers.
 """
 
-from minitvm import error, ir, runtime, target, tir, transform
+from minitvm import error, ir, parser, runtime, target, te, tir, transform
 from minitvm.ir import IRModule
 from minitvm.runtime import Device, cpu, cuda, device, gpu
 from minitvm.runtime import ndarray as nd
+from minitvm.tir.build import build
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Device",
     "IRModule",
+    "build",
     "cpu",
     "cuda",
     "device",
@@ -21,8 +23,10 @@ __all__ = [
     "gpu",
     "ir",
     "nd",
+    "parser",
     "runtime",
     "target",
+    "te",
     "tir",
     "transform",
 ]

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, ClassVar
 from typing_extensions import override
 
 from minitvm.error import TVMError
-from minitvm.ir.attrs import DictAttrs
 from minitvm.ir.node import IGNORE, Node, SEqualKind, Span
 from minitvm.ir.type import Type
 
 if TYPE_CHECKING:
+    from minitvm.ir.attrs import DictAttrs
     from minitvm.relay.expr import Call, Expr
 
 __all__ = ["BaseFunc", "GlobalVar", "RelayExpr"]

@@ -24,7 +24,7 @@ __all__ = ["IRModule"]
 class IRModule:
     """A collection of global functions (and, later, type definitions)."""
 
-    __slots__ = ("_by_name", "_functions", "attrs", "type_definitions")
+    __slots__ = ("_by_name", "_functions", "_std_imports", "attrs", "type_definitions")
 
     def __init__(
         self,
@@ -36,6 +36,8 @@ class IRModule:
         self._by_name: dict[str, GlobalVar] = {}
         self.type_definitions: dict[object, object] = dict(type_definitions or {})
         self.attrs = attrs if isinstance(attrs, DictAttrs) else DictAttrs(attrs)
+        self._std_imports: set[str] = set()
+        """The standard library files imported so far (each is imported once)."""
         for key, func in (functions or {}).items():
             self[key] = func
 
@@ -63,6 +65,7 @@ class IRModule:
         new._functions = dict(self._functions)
         new._by_name = dict(self._by_name)
         new.type_definitions = dict(self.type_definitions)
+        new._std_imports = set(self._std_imports)
         return new
 
     # --- access ---------------------------------------------------------------------------
@@ -148,6 +151,13 @@ class IRModule:
         new = self.copy()
         new.attrs = self.attrs.with_attr(key, value)
         return new
+
+    def import_from_std(self, file_to_import: str) -> IRModule:
+        """Add the definitions of a standard library file (``"core.rly"``) to this module,
+        once, and return the module type checked (TVM's ``IRModule.import_from_std``)."""
+        from minitvm.relay.parser.std import import_from_std
+
+        return import_from_std(self, file_to_import, self._std_imports)
 
     def astext(
         self, show_meta_data: bool = True, annotate: Callable[[Expr], str] | None = None

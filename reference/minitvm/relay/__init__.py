@@ -3,7 +3,8 @@
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
-from minitvm.relay import analysis, interpreter, op, testing, transform
+from minitvm.relay import analysis, build_module, interpreter, op, testing, transform
+from minitvm.relay.build_module import optimize
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
@@ -18,6 +19,7 @@ from minitvm.relay.op.tensor import *  # noqa: F403
 from minitvm.relay.op.tensor import __all__ as _op_tensor_all
 from minitvm.relay.op.transform import *  # noqa: F403
 from minitvm.relay.op.transform import __all__ as _op_transform_all
+from minitvm.relay.parser import fromtext, parse, parse_expr
 from minitvm.relay.scope_builder import ScopeBuilder
 
 __all__ = [
@@ -44,14 +46,19 @@ __all__ = [
     "TypeVar",
     "Var",
     "analysis",
+    "build_module",
     "const",
     "create_executor",
+    "fromtext",
     "interpreter",
     "scalar_type",
     "testing",
     "transform",
     "var",
     "op",
+    "parse",
+    "parse_expr",
+    "optimize",
     "annotation",
     "nn",
     *_op_algorithm_all,

@@ -20,7 +20,6 @@ from minitvm.ir.expr import GlobalVar, RelayExpr
 from minitvm.ir.node import DEF, IGNORE, SEqualKind, Span
 from minitvm.ir.op import Op
 from minitvm.ir.type import Type
-from minitvm.ir.type_functor import is_complete
 from minitvm.runtime.ndarray import NDArray
 
 if TYPE_CHECKING:
@@ -130,13 +129,6 @@ class Var(ExprWithOp):
     sequal_kind: ClassVar[SEqualKind] = SEqualKind.VAR
     name_hint: str = dataclasses.field(default="", metadata=IGNORE)
     type_annotation: Type | None = None
-
-    def __post_init__(self) -> None:
-        # A complete annotation is the only type the variable can have, so the variable is
-        # typed from birth; InferType then keeps it (and its identity) instead of copying it.
-        ann = self.type_annotation
-        if self.checked_type_ is None and ann is not None and is_complete(ann):
-            object.__setattr__(self, "checked_type_", ann)
 
     @property
     def vid(self) -> Var:

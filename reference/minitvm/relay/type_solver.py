@@ -5,7 +5,7 @@ TVM: ``src/relay/analysis/type_solver.cc``, simplified.
 * **Union-find.** Each ``IncompleteType`` is a variable. ``find`` follows its bindings (with
   path compression) to its representative: an unbound ``IncompleteType`` or a structured
   type. ``unify`` walks both types with a work list and binds variables; an occurs check
-  refuses infinite types. ``TypeVar``\\ s are rigid: equal only to themselves.
+  refuses infinite types. Type variables (``TypeVar``) are rigid: equal only to themselves.
 * **Function types with type parameters** unify as in TVM: the parameters of the type with
   fewer of them stand for the first parameters of the other; the remaining ones are
   instantiated with fresh variables (so a polymorphic ``id`` fits ``fn(int32) -> int32``).
@@ -225,6 +225,8 @@ class TypeSolver:
 
     def resolve(self, ty: Type) -> Type:
         """``ty`` with every bound variable replaced by its binding, all the way down."""
+        if type(ty) is TensorType:
+            return ty
         root = self.find(ty)
         if isinstance(root, TensorType | TypeVar):
             return root

@@ -11,12 +11,13 @@ parameters and constraints before its argument and return types.
 
 from __future__ import annotations
 
-from typing import assert_never
+from collections.abc import Iterator
 
 from typing_extensions import override
 
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeVar
+from minitvm.ir.type_functor import iter_types
 from minitvm.relay.expr import Expr, Var
 from minitvm.relay.expr_functor import ExprVisitor
 from minitvm.relay.function import Function
@@ -37,24 +38,19 @@ class _TypeVarCollector(ExprVisitor):
         self.bound.setdefault(tv, None)
 
     def visit_type(self, root: Type) -> None:
-        # Explicit stack: a type nests only as deep as written, but stays iterative anyway.
-        stack: list[Type] = [root]
-        while stack:
-            ty = stack.pop()
-            match ty:
-                case TypeVar():
-                    self.all.setdefault(ty, None)
-                case FuncType():
-                    for tp in ty.type_params:
-                        self._bind(tp)
-                    order = (*ty.type_params, *ty.type_constraints, *ty.arg_types, ty.ret_type)
-                    stack.extend(reversed(order))
-                case TupleType():
-                    stack.extend(reversed(ty.fields))
-                case TensorType() | IncompleteType():
-                    pass
-                case _:
-                    assert_never(ty)
+        # iter_types walks a type pre-order; a function type's constraints (not among its
+        # children) are walked right after its type parameters, before its argument types.
+        walks: list[Iterator[Type]] = [iter_types(root)]
+        while walks:
+            ty = next(walks[-1], None)
+            if ty is None:
+                walks.pop()
+            elif isinstance(ty, TypeVar):
+                self.all.setdefault(ty, None)
+            elif isinstance(ty, FuncType):
+                for tp in ty.type_params:
+                    self._bind(tp)
+                walks.extend(iter_types(c) for c in reversed(ty.type_constraints))
 
     @override
     def visit_children(self, expr: Expr) -> bool:

@@ -98,6 +98,7 @@ class Machine:
         self.mod = mod
         self._globals: dict[GlobalVar, Closure] = {}
         self._free_vars: dict[Function, tuple[Var, ...]] = {}
+        self._relation_types: dict[tuple[object, Attrs | None, tuple[Type, ...]], Type] = {}
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -184,7 +185,9 @@ class Machine:
             return env
         args = [self.value_of(a, env) for a in call.args]
         if isinstance(callee, Op):
-            out_type = call.checked_type_ if is_concrete(call.checked_type_) else None
+            out_type = call.checked_type_
+            if not is_concrete(out_type):
+                out_type = self._relation_type(callee, call.attrs, args)
             env[call] = _eval_op(callee, call.attrs, args, out_type)
             return env
         fn = self.value_of(callee, env)
@@ -259,6 +262,20 @@ class Machine:
                 )
             env[node] = tup[node.index]
 
+    def _relation_type(self, op: Op, attrs: Attrs | None, args: Sequence[Value]) -> Type:
+        """``infer_op_type``, memoized per relation, attrs and argument types: untyped
+        programs call the same operator on the same types over and over."""
+        _check_arity(op, args)
+        arg_types = tuple(value_type(a, f"argument {i} of {op.name}") for i, a in enumerate(args))
+        key = (op.definition.type_rel, attrs, arg_types)
+        try:
+            cached = self._relation_types.get(key)
+        except TypeError:  # attrs holding something unhashable: just apply the relation
+            return _apply_relation(op, attrs, arg_types)
+        if cached is None:
+            cached = self._relation_types[key] = _apply_relation(op, attrs, arg_types)
+        return cached
+
     # --- closures and globals -------------------------------------------------------------
 
     def _closure(self, func: Function, env: Env, rec_var: Var | None) -> Closure:
@@ -330,14 +347,25 @@ def _push_all(stack: list[_Task], env: Env, nodes: Sequence[Expr]) -> None:
 
 def infer_op_type(op: Op, attrs: Attrs | None, args: Sequence[Value]) -> Type:
     """The output type of ``op`` applied to these values, by the operator's type relation."""
-    definition = op.definition
-    if definition.type_rel is None:
+    _check_arity(op, args)
+    arg_types = [value_type(a, f"argument {i} of {op.name}") for i, a in enumerate(args)]
+    return _apply_relation(op, attrs, arg_types)
+
+
+def _check_arity(op: Op, args: Sequence[Value]) -> None:
+    expected = op.definition.num_inputs
+    if expected >= 0 and len(args) != expected:
+        raise DiagnosticError(f"operator {op.name} takes {expected} arguments, got {len(args)}")
+
+
+def _apply_relation(op: Op, attrs: Attrs | None, arg_types: Sequence[Type]) -> Type:
+    rel = op.definition.type_rel
+    if rel is None:
         raise DiagnosticError(
             f"operator {op.name} has no type relation, so its output type is unknown; "
             "run InferType on the program first"
         )
-    arg_types = [value_type(a, f"argument {i} of {op.name}") for i, a in enumerate(args)]
-    out = definition.type_rel(arg_types, attrs)
+    out = rel(list(arg_types), attrs)
     if not is_concrete(out):
         raise DiagnosticError(f"operator {op.name}: the relation gave a non-concrete type")
     return out
@@ -362,10 +390,7 @@ def _eval_op(op: Op, attrs: Attrs | None, args: Sequence[Value], out_type: Type 
     definition = op.definition
     if definition.kernel is None:
         raise OpNotImplemented(f"operator {op.name} has no reference kernel")
-    if definition.num_inputs >= 0 and len(args) != definition.num_inputs:
-        raise DiagnosticError(
-            f"operator {op.name} takes {definition.num_inputs} arguments, got {len(args)}"
-        )
+    _check_arity(op, args)
     if out_type is None:
         out_type = infer_op_type(op, attrs, args)
     try:

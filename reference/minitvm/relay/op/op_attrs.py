@@ -22,6 +22,14 @@ from minitvm.relay.op.defs.nn import (
     PReluAttrs,
     SoftmaxAttrs,
 )
+from minitvm.relay.op.defs.nn_transform import (
+    BatchToSpaceNDAttrs,
+    DilateAttrs,
+    PadAttrs,
+    SpaceToBatchNDAttrs,
+    SubPixelAttrs,
+    UpSamplingAttrs,
+)
 from minitvm.relay.op.defs.norm import (
     BatchNormAttrs,
     GroupNormAttrs,
@@ -49,6 +57,7 @@ from minitvm.relay.op.defs.rearrange import (
     TileAttrs,
 )
 from minitvm.relay.op.defs.reduce import ArgReduceAttrs, ReduceAttrs, VarianceAttrs
+from minitvm.relay.op.defs.training import NLLLossAttrs
 from minitvm.relay.op.defs.transform import (
     ConcatenateAttrs,
     ExpandDimsAttrs,
@@ -73,6 +82,7 @@ __all__ = [
     "AvgPool3DAttrs",
     "BatchMatmulAttrs",
     "BatchNormAttrs",
+    "BatchToSpaceNDAttrs",
     "BiasAddAttrs",
     "CastAttrs",
     "ClipAttrs",
@@ -84,6 +94,7 @@ __all__ = [
     "Conv3DAttrs",
     "Conv3DTransposeAttrs",
     "DenseAttrs",
+    "DilateAttrs",
     "DropoutAttrs",
     "ExpandDimsAttrs",
     "GatherAttrs",
@@ -100,9 +111,11 @@ __all__ = [
     "MaxPool1DAttrs",
     "MaxPool2DAttrs",
     "MaxPool3DAttrs",
+    "NLLLossAttrs",
     "NdarraySizeAttrs",
     "OneHotAttrs",
     "PReluAttrs",
+    "PadAttrs",
     "ReduceAttrs",
     "RepeatAttrs",
     "ReshapeAttrs",
@@ -111,13 +124,16 @@ __all__ = [
     "ScanopAttrs",
     "ShapeOfAttrs",
     "SoftmaxAttrs",
+    "SpaceToBatchNDAttrs",
     "SplitAttrs",
     "SqueezeAttrs",
     "StackAttrs",
     "StridedSliceAttrs",
+    "SubPixelAttrs",
     "TakeAttrs",
     "TileAttrs",
     "TopKAttrs",
     "TransposeAttrs",
+    "UpSamplingAttrs",
     "VarianceAttrs",
 ]

@@ -41,6 +41,8 @@ __all__ = [
     "broadcast_to_like",
     "cast",
     "cast_like",
+    "collapse_sum_like",
+    "collapse_sum_to",
     "cumprod",
     "cumsum",
     "expand_dims",
@@ -274,3 +276,16 @@ def layout_transform(data: Expr, src_layout: str, dst_layout: str) -> Call:
     """Convert between layouts such as ``NCHW`` and ``NCHW4c``."""
     attrs = LayoutTransformAttrs(str(src_layout), str(dst_layout))
     return make_call("layout_transform", [data], attrs)
+
+
+def collapse_sum_like(data: Expr, collapse_type: Expr) -> Call:
+    """Sum ``data`` down to the shape of ``collapse_type`` (undoing a broadcast)."""
+    return make_call("collapse_sum_like", [data, collapse_type])
+
+
+def collapse_sum_to(data: Expr, shape: Ints) -> Call:
+    """Sum ``data`` down to ``shape``; the shape is also passed as a constant input."""
+    dims = ints(shape, "shape")
+    return make_call(
+        "collapse_sum_to", [data, const(np.array(dims, "int32"))], InitOpAttrs(dims, "")
+    )

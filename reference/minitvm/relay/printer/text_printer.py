@@ -142,11 +142,16 @@ class TextPrinter:
         self.names: dict[str, int] = {}
         self.temp_counter = 0
         self.counts: dict[Expr, int] = {}
+        self.typed_root = False
+        """Whether the printed expression was type checked: its free variables then carry a
+        type comment (variables are typed from birth by their annotation, so the comment at a
+        binding site follows whether the binding construct itself was checked)."""
 
     # --- entry points ---------------------------------------------------------------------
 
     def print_final(self, node: Expr) -> str:
         self.counts = parent_counts(node)
+        self.typed_root = node.checked_type_ is not None and not isinstance(node, Var)
         return render(_drive(self.print_scope(node)))
 
     def print_module(self, mod: IRModule) -> str:
@@ -192,8 +197,9 @@ class TextPrinter:
         self.names[name] = 0
         return name
 
-    def alloc_var(self, var: Var) -> Doc:
-        """Name ``var`` at its binding site; the text carries its annotation and comment."""
+    def alloc_var(self, var: Var, typed: bool) -> Doc:
+        """Name ``var`` at its binding site; the text carries its annotation, and its type
+        comment when the binding construct was type checked (``typed``)."""
         known = self.memo.get(var)
         if known is not None:
             # Bound twice: still print, but say the program is malformed, as TVM does.
@@ -206,6 +212,9 @@ class TextPrinter:
         annotation = ""
         if var.type_annotation is not None:
             annotation = ": " + self.print_type(var.type_annotation)
+        if not typed and var.type_annotation is not None:
+            # The checked type is only the annotation the variable was born with.
+            self.opt_info_memo.add(var)
         return name + annotation + self.optional_info(var)
 
     def print_type(self, ty: Type) -> str:
@@ -304,7 +313,7 @@ class TextPrinter:
         match expr:
             case Var():
                 # Only reached for a variable no binder has named: a free variable.
-                return self.alloc_var(expr)
+                return self.alloc_var(expr, self.typed_root)
             case GlobalVar():
                 return "@" + expr.name_hint
             case Op():
@@ -366,7 +375,7 @@ class TextPrinter:
         base = len(self.scopes)
         node: Expr = let
         while isinstance(node, Let):
-            var = self.alloc_var(node.var)
+            var = self.alloc_var(node.var, node.checked_type_ is not None)
             value = self.print_known(node.value, try_inline=True)
             if value is None:
                 value = yield self.print_expr(node.value, try_inline=True)
@@ -381,7 +390,8 @@ class TextPrinter:
         head = prefix
         if func.type_params:
             head += "[" + ", ".join(tv.name_hint for tv in func.type_params) + "]"
-        params: list[Doc] = [self.alloc_var(p) for p in func.params]
+        typed = func.checked_type_ is not None
+        params: list[Doc] = [self.alloc_var(p, typed) for p in func.params]
         params.extend(self.attrs.dict_attrs(func.attrs))
         ret = "" if func.ret_type is None else "-> " + self.print_type(func.ret_type) + " "
         body = yield self.print_body(func.body)

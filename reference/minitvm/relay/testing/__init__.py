@@ -9,9 +9,43 @@ from minitvm.ir.module import IRModule
 from minitvm.ir.transform import Pass, Sequential
 from minitvm.relay.expr import Expr
 from minitvm.relay.function import Function
+from minitvm.relay.testing import (
+    dcgan,
+    densenet,
+    dqn,
+    inception_v3,
+    init,
+    layers,
+    lstm,
+    mlp,
+    mobilenet,
+    resnet,
+    squeezenet,
+    vgg,
+)
+from minitvm.relay.testing.helpers import count_ops, rand
+from minitvm.relay.testing.init import create_workload
 from minitvm.relay.transform.type_infer import InferType
 
-__all__ = ["run_infer_type", "run_opt_pass"]
+__all__ = [
+    "count_ops",
+    "create_workload",
+    "dcgan",
+    "densenet",
+    "dqn",
+    "inception_v3",
+    "init",
+    "layers",
+    "lstm",
+    "mlp",
+    "mobilenet",
+    "rand",
+    "resnet",
+    "run_infer_type",
+    "run_opt_pass",
+    "squeezenet",
+    "vgg",
+]
 
 
 def run_opt_pass(expr: Expr, opt_pass: Pass | Sequence[Pass], import_prelude: bool = False) -> Expr:

@@ -10,7 +10,9 @@ TVM: ``src/relay/transforms/type_infer.cc``. Three stages, as there:
    ``checked_type_``, missing parameter, let-variable and return annotations filled, and
    ``Call.type_args`` set (argument types for operators, the instantiation for polymorphic
    callees). A node whose children, type and fields are unchanged is kept as is, so typing a
-   typed program returns the same objects.
+   typed program returns the same objects. A variable with a complete annotation is always
+   kept: its type, which can only be the annotation, is recorded in it in place (like
+   InferTypeLocal does), so variables keep their identity as TVM's shared ``vid`` fields do.
 
 Unlike TVM, the whole module is one inference problem: a global's un-annotated parameters may
 be inferred from its body or from its calls, and mutually recursive globals are typed together.
@@ -84,10 +86,7 @@ class _Resolver:
         same = _same(node.checked_type_, ty)
         match node:
             case Var():
-                if node.type_annotation is not None and same:
-                    return node
-                ann = node.type_annotation if node.type_annotation is not None else ty
-                return Var(node.name_hint, ann, span=node.span, checked_type_=ty)
+                return self._variable(node, ty, same)
             case Constant():
                 return node if same else Constant(node.data, span=node.span, checked_type_=ty)
             case Tuple():
@@ -118,6 +117,20 @@ class _Resolver:
                 return If(cond, then, other, span=node.span, checked_type_=ty)
             case _:
                 assert_never(node)
+
+    @staticmethod
+    def _variable(var: Var, ty: Type, same: bool) -> Var:
+        ann = var.type_annotation
+        if ann is not None and same:
+            return var
+        if ann is not None and var.checked_type_ is None and (ann is ty or ann == ty):
+            # A complete annotation is the only type the variable can have: record it in the
+            # variable itself, as InferTypeLocal does, rather than copy it. Keeping variables
+            # is what TVM's shared `vid`s give: the free variables of `run_opt_pass` results
+            # stay the same objects from run to run.
+            object.__setattr__(var, "checked_type_", ty)
+            return var
+        return Var(var.name_hint, ann if ann is not None else ty, span=var.span, checked_type_=ty)
 
     def _call(self, call: Call, ty: Type, same: bool) -> Expr:
         op = self.memo[call.op]

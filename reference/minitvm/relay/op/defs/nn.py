@@ -1,8 +1,7 @@
 """Dense layers, activations, softmax, dropout (TVM ``src/relay/op/nn/nn.cc``, ``nn.h``).
 
 Matrix products compute in ``out_dtype`` (the data's dtype by default): both operands are
-cast to it first, so ``int8 x int8 -> int32`` accumulates in int32 as TVM does. Mixed operand
-dtypes need an explicit ``out_dtype``.
+cast to it first, so ``int8 x int8 -> int32`` accumulates in int32 as TVM does.
 
 ``nn.dropout`` is stateful and returns ``(out, mask)``; its reference kernel is inference
 mode: ``out`` is the input and ``mask`` is all ones (nothing is dropped), which is what
@@ -22,7 +21,6 @@ from minitvm.ir.type import TensorType, TupleType, Type
 from minitvm.relay.op.define import Array, Value, define_op, tensor_type, tensor_value
 from minitvm.relay.op.relation import (
     check_dtype_attr,
-    expect_float,
     float_attr,
     normalize_axis,
     prod,
@@ -90,20 +88,17 @@ class PReluAttrs(Attrs):
 
 
 def out_dtype_of(out_dtype: str, a: TensorType, b: TensorType) -> str:
-    """The result dtype of a product: ``out_dtype``, or the operands' common dtype."""
+    """The result dtype of a product: ``out_dtype``, else the data's dtype (TVM's rule, which
+    lets the weight's dtype differ)."""
     if out_dtype:
         return check_dtype_attr(out_dtype, "out_dtype")
-    if a.dtype != b.dtype:
-        raise DiagnosticError(
-            f"operand dtypes {a.dtype} and {b.dtype} differ; give out_dtype to mix them"
-        )
     return a.dtype
 
 
 # --- relu family ------------------------------------------------------------------------------
 
 
-def _numeric_identity_rel(arg_types: list[Type], attrs: object) -> Type:
+def _numeric_identity_rel(arg_types: list[Type], attrs: object) -> TensorType:
     data = tensor_arg(arg_types, 0)
     if is_bool(data.dtype):
         raise DiagnosticError("data must be numeric, got bool")
@@ -116,20 +111,23 @@ def _relu_kernel(attrs: None, args: list[Value], out_type: Type) -> Value:
 
 
 def _leaky_relu_rel(arg_types: list[Type], attrs: LeakyReluAttrs) -> Type:
-    data = tensor_arg(arg_types, 0)
-    expect_float(data)
-    return data
+    float_attr(attrs.alpha, "alpha", 0.0)
+    return _numeric_identity_rel(arg_types, attrs)
 
 
 def _leaky_relu_kernel(attrs: LeakyReluAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
-    return np.where(x < 0, x * x.dtype.type(attrs.alpha), x)
+    if np.issubdtype(x.dtype, np.floating):
+        scaled = x * x.dtype.type(attrs.alpha)
+    else:
+        scaled = (x.astype(np.float64) * float(attrs.alpha)).astype(x.dtype)
+    return np.where(x < 0, scaled, x)
 
 
 def _prelu_rel(arg_types: list[Type], attrs: PReluAttrs) -> Type:
     data = tensor_arg(arg_types, 0)
     alpha = tensor_arg(arg_types, 1, "alpha")
-    expect_float(data)
+    _numeric_identity_rel(arg_types, attrs)
     axis = normalize_axis(attrs.axis, data.ndim)
     want = TensorType((data.shape[axis],), data.dtype)
     if alpha != want:
@@ -147,7 +145,7 @@ def _along(vec: Array, axis: int, ndim: int) -> Array:
 def _prelu_kernel(attrs: PReluAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
     alpha = _along(tensor_value(args[1]), normalize_axis(attrs.axis, x.ndim), x.ndim)
-    return np.where(x < 0, x * alpha, x)
+    return np.where(x < 0, (x * alpha).astype(x.dtype), x)
 
 
 # --- dense, matmul, batch_matmul, bias_add ----------------------------------------------------
@@ -259,27 +257,33 @@ def _batch_flatten_kernel(attrs: None, args: list[Value], out_type: Type) -> Val
 
 
 def _softmax_rel(arg_types: list[Type], attrs: SoftmaxAttrs) -> Type:
-    data = tensor_arg(arg_types, 0)
-    expect_float(data)
+    data = _numeric_identity_rel(arg_types, attrs)
     normalize_axis(attrs.axis, data.ndim)
     return data
 
 
+def _float_input(x: Array) -> Array:
+    """Softmax of an integer tensor is computed in float64 and truncated back."""
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
 def _softmax_kernel(attrs: SoftmaxAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
-    e = np.exp(x - np.max(x, axis=attrs.axis, keepdims=True))
-    return np.asarray(e / np.sum(e, axis=attrs.axis, keepdims=True))
+    xf = _float_input(x)
+    e = np.exp(xf - np.max(xf, axis=attrs.axis, keepdims=True, initial=-np.inf))
+    return np.asarray(e / np.sum(e, axis=attrs.axis, keepdims=True)).astype(x.dtype)
 
 
 def _log_softmax_kernel(attrs: SoftmaxAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
-    shifted = x - np.max(x, axis=attrs.axis, keepdims=True)
-    return np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=attrs.axis, keepdims=True)))
+    xf = _float_input(x)
+    shifted = xf - np.max(xf, axis=attrs.axis, keepdims=True, initial=-np.inf)
+    out = shifted - np.log(np.sum(np.exp(shifted), axis=attrs.axis, keepdims=True))
+    return np.asarray(out).astype(x.dtype)
 
 
 def _dropout_rel(arg_types: list[Type], attrs: DropoutAttrs) -> Type:
     data = tensor_arg(arg_types, 0)
-    expect_float(data)
     if float_attr(attrs.rate, "rate", 0.0) > 1:
         raise DiagnosticError(f"rate must be in [0, 1], got {attrs.rate}")
     return TupleType([data, data])

@@ -195,6 +195,8 @@ def _lrn_rel(arg_types: list[Type], attrs: LRNAttrs) -> Type:
     data = tensor_arg(arg_types, 0)
     expect_float(data)
     normalize_axis(attrs.axis, data.ndim)
+    for name in ("bias", "alpha", "beta"):
+        float_attr(getattr(attrs, name), name)
     if int_attr(attrs.size, "size", 1) % 2 == 0:
         raise DiagnosticError(f"size must be a positive odd integer, got {attrs.size!r}")
     return data

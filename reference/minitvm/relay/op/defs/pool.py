@@ -4,7 +4,8 @@ Windowed pools: output extent ``(in + pad_before + pad_after - dilated_k) // str
 rounded up instead with ``ceil_mode`` (TVM then pads the tail by ``stride - 1`` more).
 Max pooling pads with the dtype's lowest value. Average pooling divides the window sum by
 the number of window positions inside the input, or, with ``count_include_pad``, inside the
-input plus its explicit padding (never the extra ``ceil_mode`` tail); an empty window counts 1.
+input plus its explicit padding (never the extra ``ceil_mode`` tail), with TVM's exact counting
+(see ``avg_divisor``). Integer averages truncate toward zero (TVM's integer ``div``).
 
 Adaptive pools split each axis of extent ``n`` into ``m`` windows
 ``[floor(i * n / m), ceil((i + 1) * n / m))``; global pools are adaptive pools to size 1.
@@ -21,6 +22,7 @@ from minitvm.ir.attrs import Attrs
 from minitvm.ir.op import OpPattern
 from minitvm.ir.type import TensorType, Type
 from minitvm.relay.op.define import Array, Value, define_op, tensor_value
+from minitvm.relay.op.defs.binary import int_div_trunc
 from minitvm.relay.op.defs.layout import SPATIAL, Layout, from_canonical, pad_pairs, to_canonical
 from minitvm.relay.op.relation import int_tuple, tensor_arg
 from minitvm.runtime.dtype import is_bool
@@ -230,21 +232,34 @@ def _windows(x: Array, g: PoolGeometry, fill: float | int) -> Array:
     return np.asarray(win[index])
 
 
+def _trunc_div(a: Array, b: int) -> Array:
+    return np.asarray(np.trunc(a / b).astype(np.int64))
+
+
 def avg_divisor(x_shape: tuple[int, ...], g: PoolGeometry, include_pad: bool) -> Array:
-    """Per output position, the number of window positions that count (TVM's rule)."""
+    """Per output position, TVM's divisor (``pool_impl_nd``): per axis, the window positions
+    from its start up to the last one inside the input (plus the explicit padding when
+    ``include_pad``), counted with truncating division; the product, floored at 1 only when
+    padding is excluded. A window lying wholly in the ``ceil_mode`` tail can thus count 0
+    (a float average is then NaN or infinite, an integer one 0), as in TVM."""
     counts: list[Array] = []
     for i in range(len(g.kernel)):
         size = x_shape[2 + i]
         pb, pa = g.pads[i]
         k, s, dl = g.kernel[i], g.strides[i], g.dilation[i]
         n_out = _out_extent(size, k, s, dl, g.pads[i], g.ceil_mode)
-        pos = (np.arange(n_out) * s - pb)[:, None] + np.arange(k)[None, :] * dl
-        lo, hi = (-pb, size + pa) if include_pad else (0, size)
-        counts.append(((pos >= lo) & (pos < hi)).sum(axis=1))
+        start = np.arange(n_out, dtype=np.int64) * s - pb
+        end = start + (k - 1) * dl
+        if include_pad:
+            counts.append(_trunc_div(np.minimum(end, size + pa - 1) - start, dl) + 1)
+        else:
+            jumps = np.maximum(_trunc_div(dl - 1 - start, dl), 0)
+            last = np.minimum(end, size - 1)
+            counts.append(_trunc_div(last - (start + dl * jumps), dl) + 1)
     total = counts[0]
     for c in counts[1:]:
         total = np.multiply.outer(total, c)
-    return np.asarray(np.maximum(total, 1))
+    return np.asarray(total if include_pad else np.maximum(total, 1))
 
 
 def _max_pool_kernel(d: int, attrs: MaxPoolAttrs, args: list[Value], out_type: Type) -> Value:
@@ -262,7 +277,7 @@ def _avg_pool_kernel(d: int, attrs: AvgPoolAttrs, args: list[Value], out_type: T
     total = win.sum(axis=tuple(range(2 + d, 2 + 2 * d)), dtype=x.dtype)
     divisor = avg_divisor(x.shape, g, bool(attrs.count_include_pad))
     if np.issubdtype(x.dtype, np.integer):
-        out = (total // divisor).astype(x.dtype)
+        out = int_div_trunc(total.astype(np.int64), divisor.astype(np.int64)).astype(x.dtype)
     else:
         out = (total / divisor.astype(x.dtype)).astype(x.dtype)
     return from_canonical(out, g.out_layout)
@@ -297,6 +312,9 @@ def _adaptive_rel(d: int, arg_types: list[Type], attrs: AdaptiveAttrs | GlobalPo
     out_layout = Layout(attrs.out_layout or attrs.layout, canonical, "out_layout")
     shape = layout.to_canonical_shape(data.shape)
     sizes = _adaptive_sizes(attrs, d, shape)
+    for n, m in zip(shape[2:], sizes, strict=True):
+        if n == 0 and m > 0:
+            raise DiagnosticError(f"cannot pool an empty axis to extent {m}")
     return TensorType(out_layout.from_canonical_shape((*shape[:2], *sizes)), data.dtype)
 
 
@@ -322,10 +340,12 @@ def _adaptive_kernel(
             lo, hi = (j * n) // m, -((-(j + 1) * n) // m)
             seg = np.take(out, np.arange(lo, hi), axis=axis)
             if is_max:
-                parts.append(seg.max(axis=axis, keepdims=True))
+                parts.append(seg.max(axis=axis, keepdims=True, initial=_lowest(x.dtype)))
             else:
                 parts.append(seg.sum(axis=axis, keepdims=True, dtype=x.dtype))
-        out = np.concatenate(parts, axis=axis)
+        shape = list(out.shape)
+        shape[axis] = m
+        out = np.concatenate(parts, axis=axis) if parts else np.zeros(shape, x.dtype)
     if not is_max:
         counts = [
             np.array([-((-(j + 1) * n) // m) - (j * n) // m for j in range(m)])
@@ -335,7 +355,7 @@ def _adaptive_kernel(
         for c in counts[1:]:
             divisor = np.multiply.outer(divisor, c)
         if np.issubdtype(x.dtype, np.integer):
-            out = out // divisor
+            out = int_div_trunc(out.astype(np.int64), divisor.astype(np.int64))
         else:
             out = out / divisor.astype(x.dtype)
     return from_canonical(np.asarray(out).astype(x.dtype, copy=False), out_layout)

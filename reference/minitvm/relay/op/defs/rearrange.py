@@ -1,6 +1,6 @@
 """Rearranging and selecting operators (TVM ``src/relay/op/tensor/transform.cc``,
-``topi/transform.h``): reshape_like, tile, repeat, reverse, where, and the scans cumsum and
-cumprod.
+``topi/transform.h``): reshape_like, tile, repeat, reverse, where, collapse_sum_like/to
+(the reverse of broadcasting, used by gradients) and the scans cumsum and cumprod.
 
 ``where(condition, x, y)`` broadcasts all three operands (condition is true where nonzero).
 ``tile`` follows numpy: reps shorter than the rank are padded with 1 on the left, longer reps
@@ -21,6 +21,7 @@ from minitvm.ir.attrs import Attrs
 from minitvm.ir.op import OpPattern
 from minitvm.ir.type import TensorType, Type
 from minitvm.relay.op.define import Array, Value, define_op, tensor_type, tensor_value
+from minitvm.relay.op.defs.transform import InitOpAttrs
 from minitvm.relay.op.relation import (
     broadcast_shapes,
     check_dtype_attr,
@@ -146,6 +147,45 @@ def _where_kernel(attrs: None, args: list[Value], out_type: Type) -> Value:
     return np.where(cond != 0, x, y)
 
 
+# --- collapse_sum ----------------------------------------------------------------------------
+
+
+def _collapse_type(data: TensorType, shape: tuple[int, ...]) -> TensorType:
+    """The reverse of broadcasting: ``data`` must be the broadcast of ``shape``."""
+    if broadcast_shapes(data.shape, shape) != data.shape:
+        raise DiagnosticError(f"{data.shape} is not a broadcast of {shape}")
+    return TensorType(shape, data.dtype)
+
+
+def _collapse_sum_like_rel(arg_types: list[Type], attrs: None) -> Type:
+    data = tensor_arg(arg_types, 0)
+    like = tensor_arg(arg_types, 1, "collapse_type")
+    if like.dtype != data.dtype:
+        raise DiagnosticError(f"dtypes differ: {data.dtype} vs {like.dtype}")
+    return _collapse_type(data, like.shape)
+
+
+def _collapse_sum_to_rel(arg_types: list[Type], attrs: InitOpAttrs) -> Type:
+    data = tensor_arg(arg_types, 0)
+    shape_arg = tensor_arg(arg_types, 1, "shape")
+    if attrs.shape is None:
+        raise DiagnosticError("the target shape must be a constant")
+    shape = int_tuple(attrs.shape, "shape", minimum=0)
+    if shape_arg.shape != (len(shape),):
+        raise DiagnosticError(f"the shape argument {shape_arg} does not hold {len(shape)} dims")
+    return _collapse_type(data, shape)
+
+
+def _collapse_sum_kernel(attrs: object, args: list[Value], out_type: Type) -> Value:
+    x = tensor_value(args[0])
+    shape = tensor_type(out_type).shape
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1
+    )
+    return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
+
+
 # --- scans --------------------------------------------------------------------------------------
 
 
@@ -199,6 +239,21 @@ def _register() -> None:
         pattern=OpPattern.INJECTIVE,
     )
     define_op("where", _where_rel, _where_kernel, num_inputs=3, pattern=OpPattern.BROADCAST)
+    define_op(
+        "collapse_sum_like",
+        _collapse_sum_like_rel,
+        _collapse_sum_kernel,
+        num_inputs=2,
+        pattern=OpPattern.COMM_REDUCE,
+    )
+    define_op(
+        "collapse_sum_to",
+        _collapse_sum_to_rel,
+        _collapse_sum_kernel,
+        attrs_type=InitOpAttrs,
+        num_inputs=2,
+        pattern=OpPattern.COMM_REDUCE,
+    )
     define_op(
         "cumsum",
         _scan_rel,

@@ -59,9 +59,12 @@ AnyReduceAttrs = ReduceAttrs | ArgReduceAttrs | VarianceAttrs
 
 def reduce_axes(ndim: int, attrs: AnyReduceAttrs) -> tuple[int, ...]:
     """The reduced axes, sorted (TVM's ``GetReduceAxes``)."""
-    if attrs.axis is None or len(attrs.axis) == 0:
+    if attrs.axis is None:
         return tuple(range(ndim))
-    listed = sorted(normalize_axes(int_tuple(attrs.axis, "axis"), ndim))
+    given = int_tuple(attrs.axis, "axis")
+    if not given:
+        return tuple(range(ndim))
+    listed = sorted(normalize_axes(given, ndim))
     if attrs.exclude:
         return tuple(a for a in range(ndim) if a not in listed)
     return tuple(listed)
@@ -166,7 +169,8 @@ def _arg_kernel(is_max: bool) -> Callable[[ArgReduceAttrs, list[Value], Type], V
         # Move the reduced axes last and flatten them: the index is into their row-major
         # flattening, as TVM's argmax over several axes computes it.
         moved = np.transpose(x, (*keep, *axes))
-        flat = moved.reshape((*[x.shape[a] for a in keep], -1))
+        reduced = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+        flat = moved.reshape((*[x.shape[a] for a in keep], reduced))
         shape = tensor_type(out_type).shape
         if flat.shape[-1] == 0:
             return np.full(shape, -1, np.int32)

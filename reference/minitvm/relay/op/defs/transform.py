@@ -126,9 +126,12 @@ def _squeeze_rel(arg_types: list[Type], attrs: SqueezeAttrs) -> Type:
 
 
 def _transpose_axes(ndim: int, attrs: TransposeAttrs) -> list[int]:
-    if attrs.axes is None or len(attrs.axes) == 0:
+    if attrs.axes is None:
         return list(reversed(range(ndim)))
-    axes = normalize_axes(int_tuple(attrs.axes, "axes"), ndim, "axes")
+    listed = int_tuple(attrs.axes, "axes")
+    if not listed:
+        return list(reversed(range(ndim)))
+    axes = normalize_axes(listed, ndim, "axes")
     if len(axes) != ndim:
         raise DiagnosticError(f"axes {attrs.axes} must name each of the {ndim} axes once")
     return axes

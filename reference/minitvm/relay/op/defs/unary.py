@@ -1,10 +1,10 @@
 """Elementwise unary operators (TVM ``src/relay/op/tensor/unary.cc`` and the casts of
 ``transform.cc``; ``topi/elemwise.h``, ``topi/math``).
 
-Each keeps its input's shape. Transcendental functions (``exp``, ``log``, ``sigmoid``,
-``erf``, trigonometry...) require a float dtype; TVM's relation would accept an integer tensor
-and fail later in code generation, here the type checker says so. The ``fast_*`` variants
-compute the exact function (TVM's approximations are within about 1e-6 of it).
+Each keeps its input's shape and dtype. Transcendental functions (``exp``, ``log``,
+``sigmoid``, ``erf``, trigonometry...) accept any dtype, as TVM's ``IdentityRel`` does; on a
+non-float tensor the kernel computes in float64 and casts back (truncating). The ``fast_*``
+variants compute the exact function (TVM's approximations are within about 1e-6 of it).
 
 Rounding: ``round`` rounds half to even; ``floor``, ``ceil``, ``round`` and ``trunc`` are the
 identity on integers. ``cast`` from float to integer truncates toward zero; an out-of-range or
@@ -27,7 +27,6 @@ from minitvm.ir.type import TensorType, Type
 from minitvm.relay.op.define import Array, Value, define_op, tensor_type, tensor_value
 from minitvm.relay.op.relation import (
     check_dtype_attr,
-    expect_float,
     expect_integral,
     tensor_arg,
 )
@@ -65,12 +64,6 @@ def identity_rel(arg_types: list[Type], attrs: object) -> Type:
     return tensor_arg(arg_types, 0)
 
 
-def _float_rel(arg_types: list[Type], attrs: None) -> Type:
-    data = tensor_arg(arg_types, 0)
-    expect_float(data)
-    return data
-
-
 def _numeric_rel(arg_types: list[Type], attrs: None) -> Type:
     data = tensor_arg(arg_types, 0)
     if is_bool(data.dtype):
@@ -81,6 +74,13 @@ def _numeric_rel(arg_types: list[Type], attrs: None) -> Type:
 def _integral_rel(arg_types: list[Type], attrs: None) -> Type:
     data = tensor_arg(arg_types, 0)
     expect_integral(data, allow_bool=True)
+    return data
+
+
+def _bool_rel(arg_types: list[Type], attrs: None) -> Type:
+    data = tensor_arg(arg_types, 0)
+    if not is_bool(data.dtype):
+        raise DiagnosticError(f"data must be bool, got {data.dtype}")
     return data
 
 
@@ -95,6 +95,16 @@ def _unary_kernel(fn: UnaryFn) -> Callable[[None, list[Value], Type], Value]:
         return np.asarray(fn(x)).astype(tensor_type(out_type).dtype, copy=False)
 
     return kernel
+
+
+def _in_float(fn: UnaryFn) -> UnaryFn:
+    """Compute a transcendental function of a non-float tensor in float64 (the kernel then
+    casts back to the input's dtype, truncating)."""
+
+    def run(x: Array) -> Array:
+        return fn(x if is_float(str(x.dtype)) else x.astype(np.float64))
+
+    return run
 
 
 def _int_identity(fn: UnaryFn) -> UnaryFn:
@@ -152,7 +162,6 @@ _ANY: dict[str, UnaryFn] = {
     "copy": np.copy,
     "zeros_like": np.zeros_like,
     "ones_like": np.ones_like,
-    "logical_not": lambda x: x == 0,
 }
 
 _PREDICATES: dict[str, UnaryFn] = {
@@ -226,7 +235,7 @@ def _reinterpret_rel(arg_types: list[Type], attrs: CastAttrs) -> Type:
 
 
 def _reinterpret_kernel(attrs: CastAttrs, args: list[Value], out_type: Type) -> Value:
-    return np.ascontiguousarray(tensor_value(args[0])).view(attrs.dtype)
+    return tensor_value(args[0]).copy(order="C").view(attrs.dtype)
 
 
 def _int_dtype_attr(value: str) -> str:
@@ -256,11 +265,12 @@ def _ndarray_size_kernel(attrs: NdarraySizeAttrs, args: list[Value], out_type: T
 
 def _register() -> None:
     groups: list[tuple[dict[str, UnaryFn], Callable[[list[Type], None], Type]]] = [
-        (_FLOAT_MATH, _float_rel),
+        ({k: _in_float(f) for k, f in _FLOAT_MATH.items()}, identity_rel),
         (_NUMERIC, _numeric_rel),
         (_ANY, identity_rel),
         (_PREDICATES, _comp_rel),
         ({"bitwise_not": np.invert}, _integral_rel),
+        ({"logical_not": np.logical_not}, _bool_rel),
     ]
     for table, rel in groups:
         for name, fn in table.items():

@@ -8,6 +8,9 @@ through ``get_pad_tuple`` (one value per axis pads both sides).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from minitvm.relay.builder import const
 from minitvm.relay.expr import Call, Expr, TupleGetItem, TupleWrapper
 from minitvm.relay.op.arguments import dtype_or_empty, int_of, ints, pad_tuple
 from minitvm.relay.op.define import make_call
@@ -29,6 +32,14 @@ from minitvm.relay.op.defs.nn import (
     PReluAttrs,
     SoftmaxAttrs,
 )
+from minitvm.relay.op.defs.nn_transform import (
+    BatchToSpaceNDAttrs,
+    DilateAttrs,
+    PadAttrs,
+    SpaceToBatchNDAttrs,
+    SubPixelAttrs,
+    UpSamplingAttrs,
+)
 from minitvm.relay.op.defs.norm import (
     BatchNormAttrs,
     GroupNormAttrs,
@@ -48,6 +59,7 @@ from minitvm.relay.op.defs.pool import (
     MaxPool2DAttrs,
     MaxPool3DAttrs,
 )
+from minitvm.relay.op.defs.training import NLLLossAttrs
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -58,10 +70,12 @@ __all__ = [
     "adaptive_max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool2d_grad",
     "avg_pool3d",
     "batch_flatten",
     "batch_matmul",
     "batch_norm",
+    "batch_to_space_nd",
     "bias_add",
     "conv1d",
     "conv1d_transpose",
@@ -70,6 +84,8 @@ __all__ = [
     "conv3d",
     "conv3d_transpose",
     "dense",
+    "depth_to_space",
+    "dilate",
     "dropout",
     "dropout_raw",
     "fast_softmax",
@@ -88,10 +104,16 @@ __all__ = [
     "matmul",
     "max_pool1d",
     "max_pool2d",
+    "max_pool2d_grad",
     "max_pool3d",
+    "nll_loss",
+    "pad",
     "prelu",
     "relu",
     "softmax",
+    "space_to_batch_nd",
+    "space_to_depth",
+    "upsampling",
 ]
 
 IntOrTuple = int | tuple[int, ...] | list[int]
@@ -663,3 +685,127 @@ def group_norm(
         bool(scale),
     )
     return make_call("nn.group_norm", [data, gamma, beta], attrs)
+
+
+# --- data movement, loss and pooling gradients --------------------------------------------------
+
+
+def _pairs(value: Sequence[Sequence[int]], what: str) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for pair in value:
+        lo, hi = ints(pair, what)
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def pad(
+    data: Expr,
+    pad_width: Sequence[Sequence[int]],
+    pad_value: float | Expr = 0,
+    pad_mode: str = "constant",
+) -> Call:
+    """Pad each axis by (before, after); ``pad_mode`` is constant, edge or reflect."""
+    value = pad_value if not isinstance(pad_value, int | float) else const(pad_value)
+    attrs = PadAttrs(_pairs(pad_width, "pad_width"), pad_mode)
+    return make_call("nn.pad", [data, value], attrs)
+
+
+def dilate(data: Expr, strides: IntOrTuple, dilation_value: float = 0.0) -> Call:
+    attrs = DilateAttrs(ints(strides, "strides"), float(dilation_value))
+    return make_call("nn.dilate", [data], attrs)
+
+
+def upsampling(
+    data: Expr,
+    scale_h: float = 1,
+    scale_w: float = 1,
+    layout: str = "NCHW",
+    method: str = "nearest_neighbor",
+    align_corners: bool = False,
+) -> Call:
+    attrs = UpSamplingAttrs(float(scale_h), float(scale_w), layout, method, bool(align_corners))
+    return make_call("nn.upsampling", [data], attrs)
+
+
+def depth_to_space(data: Expr, block_size: int, layout: str = "NCHW", mode: str = "DCR") -> Call:
+    attrs = SubPixelAttrs(int_of(block_size, "block_size"), layout, mode)
+    return make_call("nn.depth_to_space", [data], attrs)
+
+
+def space_to_depth(data: Expr, block_size: int, layout: str = "NCHW") -> Call:
+    attrs = SubPixelAttrs(int_of(block_size, "block_size"), layout, "DCR")
+    return make_call("nn.space_to_depth", [data], attrs)
+
+
+def space_to_batch_nd(
+    data: Expr,
+    block_shape: IntOrTuple,
+    paddings: Sequence[Sequence[int]],
+    pad_value: float = 0,
+) -> Call:
+    attrs = SpaceToBatchNDAttrs(
+        ints(block_shape, "block_shape"), _pairs(paddings, "paddings"), float(pad_value)
+    )
+    return make_call("nn.space_to_batch_nd", [data], attrs)
+
+
+def batch_to_space_nd(data: Expr, block_shape: IntOrTuple, crops: Sequence[Sequence[int]]) -> Call:
+    attrs = BatchToSpaceNDAttrs(ints(block_shape, "block_shape"), _pairs(crops, "crops"))
+    return make_call("nn.batch_to_space_nd", [data], attrs)
+
+
+def nll_loss(
+    predictions: Expr,
+    targets: Expr,
+    weights: Expr,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+) -> Call:
+    attrs = NLLLossAttrs(reduction, int_of(ignore_index, "ignore_index"))
+    return make_call("nn.nll_loss", [predictions, targets, weights], attrs)
+
+
+def max_pool2d_grad(
+    out_grad: Expr,
+    data: Expr,
+    pool_size: IntOrTuple = (1, 1),
+    strides: IntOrTuple = (1, 1),
+    padding: IntOrTuple = (0, 0),
+    layout: str = "NCHW",
+    out_layout: str = "",
+    ceil_mode: bool = False,
+) -> Call:
+    attrs = MaxPool2DAttrs(
+        ints(pool_size, "pool_size", 2),
+        ints(strides, "strides", 2),
+        (1, 1),
+        ints(padding, "padding", 2),
+        layout,
+        out_layout,
+        bool(ceil_mode),
+    )
+    return make_call("nn.max_pool2d_grad", [out_grad, data], attrs)
+
+
+def avg_pool2d_grad(
+    out_grad: Expr,
+    data: Expr,
+    pool_size: IntOrTuple = (1, 1),
+    strides: IntOrTuple = (1, 1),
+    padding: IntOrTuple = (0, 0),
+    layout: str = "NCHW",
+    out_layout: str = "",
+    ceil_mode: bool = False,
+    count_include_pad: bool = False,
+) -> Call:
+    attrs = AvgPool2DAttrs(
+        ints(pool_size, "pool_size", 2),
+        ints(strides, "strides", 2),
+        (1, 1),
+        ints(padding, "padding", 2),
+        layout,
+        out_layout,
+        bool(ceil_mode),
+        bool(count_include_pad),
+    )
+    return make_call("nn.avg_pool2d_grad", [out_grad, data], attrs)
