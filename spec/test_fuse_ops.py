@@ -18,6 +18,8 @@ from minitvm.relay.analysis import free_vars, well_formed
 from minitvm.relay.expr import Expr
 from minitvm.relay.expr_functor import post_order
 from minitvm.relay.testing import run_opt_pass
+from minitvm.relay.transform.defuse_ops import defuse_ops
+from minitvm.relay.transform.fuse_ops import fuse_ops
 from minitvm.tir import IntImm
 
 F32 = "float32"
@@ -962,18 +964,32 @@ def test_split_result_is_well_formed() -> None:
 # --- FUSE-17: deep and shared programs -----------------------------------------------------
 
 
-@pytest.mark.spec("FUSE-17")
+def _deep_round_trip(body: Expr, x: relay.Var) -> list[Expr]:
+    """Type once, fuse and defuse with the passes' cores (the type checks around them are
+    InferType's own deep tests); the bodies of the fused functions."""
+    typed = typed_fn(relay.Function([x], body))
+    out = fuse_ops(typed, 2)
+    tvm.ir.assert_structural_equal(defuse_ops(out), typed)
+    return fused_bodies(out)
+
+
+def typed_fn(func: relay.Function) -> relay.Function:
+    return main_of(transform.InferType()(IRModule.from_expr(func)))
+
+
+@pytest.mark.slow
+@pytest.mark.spec("FUSE-17", "FUSE-19")
 def test_deep_call_chain() -> None:
     n = 100_000
     x = relay.var("x", shape=(2,))
-    out = fused(relay.Function([x], _exp_chain(x, n)))
-    sizes = sorted(num_calls(b) for b in fused_bodies(out))
+    sizes = sorted(num_calls(b) for b in _deep_round_trip(_exp_chain(x, n), x))
     assert len(sizes) == -(-n // 256)
     assert sizes[0] == n % 256
     assert sizes[-1] == 256
 
 
-@pytest.mark.spec("FUSE-17")
+@pytest.mark.slow
+@pytest.mark.spec("FUSE-17", "FUSE-19")
 def test_deep_let_chain() -> None:
     n = 100_000
     x = relay.var("x", shape=(2,))
@@ -981,8 +997,8 @@ def test_deep_let_chain() -> None:
     body: Expr = vs[-1]
     for i in reversed(range(n)):
         body = relay.Let(vs[i], relay.exp(vs[i - 1] if i else x), body)
-    out = fused(relay.Function([x], body))
-    assert len(primitive_calls(out)) == n  # every let value is a group of its own
+    bodies = _deep_round_trip(body, x)
+    assert len(bodies) == n  # every let value is a group of its own
 
 
 @pytest.mark.spec("FUSE-17")
