@@ -456,3 +456,25 @@ def test_analyses_on_a_diamond_ladder() -> None:
     assert len(seen) == 42
     mod = IRModule({"main": fn})
     assert CallGraph(mod).callees("main") == []
+
+
+@pytest.mark.spec("ANA-8")
+def test_instrument_accepts_this_chapters_passes() -> None:
+    mod = IRModule()
+    a, t = relay.var("a", shape=(2,)), relay.var("t")
+    mod["sq"] = relay.Function([a], relay.Let(t, a * a, t)).with_attr("Inline", 1)
+    mod["spare"] = relay.Function([], relay.const(0))
+    sq = mod.get_global_var("sq")
+    x, d = relay.var("x", shape=(2,)), relay.var("d")
+    mod["main"] = relay.Function([x], relay.Let(d, x + x, sq(x) + sq(x * x)))
+    passes = [
+        relay.transform.Inline(),
+        relay.transform.DeadCodeElimination(inline_once=True),
+        relay.transform.RemoveUnusedFunctions(),
+    ]
+    with PassContext(instruments=[WellFormedInstrument()]):
+        out = tvm.transform.Sequential(passes)(mod)
+    assert sorted(gv.name_hint for gv in out.functions) == ["main"]
+    main = out["main"]
+    assert isinstance(main, relay.Function)
+    assert well_formed(main)

@@ -28,9 +28,6 @@ BINARY = [
     "maximum",
     "minimum",
     "power",
-    "logical_and",
-    "logical_or",
-    "logical_xor",
     "bitwise_and",
     "bitwise_or",
     "bitwise_xor",
@@ -91,6 +88,13 @@ def test_binary_relations_broadcast_and_keep_dtype() -> None:
     for name in COMPARE:
         assert infer(getattr(relay, name)(x, y)) == tt((5, 10, 4), "bool"), name
         assert Op.get(name).definition.pattern == OpPattern.BROADCAST
+    bx = relay.var("bx", shape=(10, 4), dtype="bool")
+    by = relay.var("by", shape=(5, 10, 1), dtype="bool")
+    for name in ("logical_and", "logical_or", "logical_xor"):
+        assert infer(getattr(relay, name)(bx, by)) == tt((5, 10, 4), "bool"), name
+        assert Op.get(name).definition.pattern == OpPattern.BROADCAST
+        with pytest.raises(DiagnosticError, match=rf"^{name}: operands must be bool"):
+            infer(getattr(relay, name)(x, x))
 
 
 @pytest.mark.spec("OP-1")
@@ -141,12 +145,10 @@ def test_binary_kernels_float() -> None:
         [True, False, True],
     ]
     assert _binary("equal", a, a, "float32").dtype == np.bool_
-    np.testing.assert_array_equal(
-        _binary("logical_and", [1.0, 0.0, 2.0], [3.0, 1.0, 0.0], "float32"), [1, 0, 0]
-    )
-    np.testing.assert_array_equal(
-        _binary("logical_xor", [1, 0, 2, 0], [3, 1, 0, 0], "int32"), [0, 1, 1, 0]
-    )
+    t, f = True, False
+    assert _binary("logical_and", [t, t, f], [t, f, f], "bool").tolist() == [t, f, f]
+    assert _binary("logical_or", [t, t, f], [t, f, f], "bool").tolist() == [t, t, f]
+    assert _binary("logical_xor", [t, t, f], [t, f, f], "bool").tolist() == [f, t, f]
 
 
 def _c_div(a: int, b: int) -> int:
@@ -283,7 +285,9 @@ def test_unary_kernels_against_independent_values() -> None:
         got = _unary(name, arg, "float32")
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, [fn(v) for v in pos], rtol=1e-6, err_msg=name)
-    assert _unary("logical_not", [0, 3, -1], "int32").tolist() == [1, 0, 0]
+    assert _unary("logical_not", [True, False], "bool").tolist() == [False, True]
+    with pytest.raises(DiagnosticError, match="logical_not: data must be bool"):
+        infer(relay.logical_not(relay.var("n", shape=(2,), dtype="int32")))
     assert _unary("bitwise_not", [0, 5], "int8").tolist() == [-1, -6]
     assert _unary("isnan", [math.nan, 1.0, math.inf], "float32").tolist() == [1, 0, 0]
     assert _unary("isinf", [math.nan, 1.0, -math.inf], "float32").tolist() == [0, 0, 1]

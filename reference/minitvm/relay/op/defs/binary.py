@@ -60,6 +60,13 @@ def _integral_rel(arg_types: list[Type], attrs: None) -> Type:
     return out
 
 
+def _logical_rel(arg_types: list[Type], attrs: None) -> Type:
+    out = broadcast_rel(arg_types, attrs)
+    if not is_bool(tensor_arg(arg_types, 0, "lhs").dtype):
+        raise DiagnosticError(f"operands must be bool, got {tensor_arg(arg_types, 0, 'lhs').dtype}")
+    return out
+
+
 def _shift_rel(arg_types: list[Type], attrs: None) -> Type:
     out = broadcast_rel(arg_types, attrs)
     expect_integral(tensor_arg(arg_types, 0, "lhs"), "operands")
@@ -120,13 +127,6 @@ def _float_floor_mod(a: Array, b: Array) -> Array:
     return np.asarray(a - np.floor(a / b) * b)
 
 
-def _logical(fn: BinaryFn) -> BinaryFn:
-    def run(a: Array, b: Array) -> Array:
-        return np.asarray(fn(np.not_equal(a, 0), np.not_equal(b, 0))).astype(a.dtype)
-
-    return run
-
-
 def _kernel(fn: BinaryFn) -> Callable[[None, list[Value], Type], Value]:
     def kernel(attrs: None, args: list[Value], out_type: Type) -> Value:
         return np.asarray(fn(tensor_value(args[0]), tensor_value(args[1])))
@@ -147,9 +147,12 @@ _ARITH: dict[str, BinaryFn] = {
     "maximum": np.maximum,
     "minimum": np.minimum,
     "power": _by_kind(np.power, _int_power),
-    "logical_and": _logical(np.logical_and),
-    "logical_or": _logical(np.logical_or),
-    "logical_xor": _logical(np.logical_xor),
+}
+
+_LOGICAL: dict[str, BinaryFn] = {
+    "logical_and": np.logical_and,
+    "logical_or": np.logical_or,
+    "logical_xor": np.logical_xor,
 }
 
 _BITWISE: dict[str, BinaryFn] = {
@@ -174,7 +177,7 @@ _COMPARE: dict[str, BinaryFn] = {
 
 # TVM registers maximum, minimum and the shifts with an injective schedule but the broadcast
 # pattern (RELAY_REGISTER_BINARY_OP); fusion reads the pattern.
-BINARY_OPS: tuple[str, ...] = (*_ARITH, *_BITWISE, *_SHIFTS)
+BINARY_OPS: tuple[str, ...] = (*_ARITH, *_LOGICAL, *_BITWISE, *_SHIFTS)
 COMPARISON_OPS: tuple[str, ...] = tuple(_COMPARE)
 
 _ARGS = (
@@ -193,11 +196,12 @@ def _check_not_bool_power(arg_types: list[Type], attrs: None) -> Type:
 def _register() -> None:
     relations: dict[str, Callable[[list[Type], None], Type]] = {
         **dict.fromkeys(_ARITH, broadcast_rel),
+        **dict.fromkeys(_LOGICAL, _logical_rel),
         **dict.fromkeys(_BITWISE, _integral_rel),
         **dict.fromkeys(_SHIFTS, _shift_rel),
     }
     relations["power"] = _check_not_bool_power
-    for name, fn in {**_ARITH, **_BITWISE, **_SHIFTS}.items():
+    for name, fn in {**_ARITH, **_LOGICAL, **_BITWISE, **_SHIFTS}.items():
         define_op(
             name,
             relations[name],

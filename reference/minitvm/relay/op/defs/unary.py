@@ -77,6 +77,13 @@ def _integral_rel(arg_types: list[Type], attrs: None) -> Type:
     return data
 
 
+def _bool_rel(arg_types: list[Type], attrs: None) -> Type:
+    data = tensor_arg(arg_types, 0)
+    if not is_bool(data.dtype):
+        raise DiagnosticError(f"data must be bool, got {data.dtype}")
+    return data
+
+
 def _comp_rel(arg_types: list[Type], attrs: None) -> Type:
     data = tensor_arg(arg_types, 0)
     return TensorType(data.shape, "bool")
@@ -155,7 +162,6 @@ _ANY: dict[str, UnaryFn] = {
     "copy": np.copy,
     "zeros_like": np.zeros_like,
     "ones_like": np.ones_like,
-    "logical_not": lambda x: x == 0,
 }
 
 _PREDICATES: dict[str, UnaryFn] = {
@@ -264,6 +270,7 @@ def _register() -> None:
         (_ANY, identity_rel),
         (_PREDICATES, _comp_rel),
         ({"bitwise_not": np.invert}, _integral_rel),
+        ({"logical_not": np.logical_not}, _bool_rel),
     ]
     for table, rel in groups:
         for name, fn in table.items():
