@@ -9,8 +9,8 @@ and the target, so each pass runs or not by its ``opt_level`` (``required_pass``
 
 The sequence is TVM's for a graph-executor build on one target. Passes minitvm does not
 provide are left out, in their place: see the SPEC's OPT chapter for the list. The passes
-``SimplifyExpr``, ``CombineParallelConv2D``, ``CombineParallelDense``, ``FoldScaleAxis`` and
-``FuseOps`` take their places as soon as ``relay.transform`` defines them.
+``SimplifyExpr``, ``CombineParallelConv2D``, ``CombineParallelDense`` and ``FoldScaleAxis``
+take their places as soon as ``relay.transform`` defines them (``FuseOps`` already does).
 """
 
 from __future__ import annotations
