@@ -6,6 +6,7 @@ from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.inline import Inline
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
+from minitvm.relay.transform.simplify_expr import SimplifyExpr, SimplifyExprPostAlterOp
 from minitvm.relay.transform.to_a_normal_form import ToANormalForm, ToANormalFormExpr
 from minitvm.relay.transform.to_basic_block_normal_form import ToBasicBlockNormalForm
 from minitvm.relay.transform.to_graph_normal_form import ToGraphNormalForm
@@ -19,6 +20,8 @@ __all__ = [
     "InferTypeLocal",
     "Inline",
     "RemoveUnusedFunctions",
+    "SimplifyExpr",
+    "SimplifyExprPostAlterOp",
     "ToANormalForm",
     "ToANormalFormExpr",
     "ToBasicBlockNormalForm",
