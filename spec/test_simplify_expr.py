@@ -357,7 +357,7 @@ def test_simplify_reshape() -> None:
     )
 
 
-def _lt(data: Expr, src: str, dst: str) -> Expr:
+def _lt(data: Expr, src: str, dst: str) -> Call:
     return relay.layout_transform(data, src, dst)
 
 
