@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from minitvm.error import DiagnosticError
+from minitvm.error import DiagnosticError, InternalError
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import get_pass
 from minitvm.relay.expr import Expr
+from minitvm.relay.function import Function
 from minitvm.relay.parser.diagnostics import Diagnostics
 from minitvm.relay.parser.lexer import Lexed, tokenize
 from minitvm.relay.parser.metadata import MetadataError, load_metadata
@@ -78,8 +79,11 @@ def read_module(
     parser.version(required=True)
     definitions = parser.definitions(set(globals_))
     parser.diags.check()
+    functions = parser.resolve_forward([function for _, function in definitions])
     mod = init_module.copy() if init_module is not None else IRModule()
-    for gv, function in definitions:
+    for (gv, _), function in zip(definitions, functions, strict=True):
+        if not isinstance(function, Function):
+            raise InternalError(f"@{gv.name_hint} was parsed as a {type(function).__name__}")
         mod[gv] = function
     return mod
 
@@ -109,4 +113,4 @@ def parse_expr(source: str, source_name: str = "string") -> Expr:
     if parser.peek().kind is not Tok.EOF:
         raise parser.unexpected([Tok.SEMI, Tok.EOF], "after an expression")
     parser.diags.check()
-    return expr
+    return parser.resolve_forward([expr])[0]
