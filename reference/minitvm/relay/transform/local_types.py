@@ -15,14 +15,13 @@ from collections.abc import Callable
 
 from minitvm.error import InternalError
 from minitvm.ir.expr import GlobalVar
-from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import TensorType, TupleType, Type
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
 from minitvm.relay.expr_functor import children
 from minitvm.relay.function import Function
 
-__all__ = ["rebuild_typed", "tensor_type", "type_of", "typed", "typed_function"]
+__all__ = ["rebuild_typed", "tensor_type", "type_of", "typed"]
 
 
 def type_of(expr: Expr) -> Type:
@@ -141,22 +140,3 @@ def rebuild_typed(node: Expr, get: Callable[[Expr], Expr]) -> Expr:  # noqa: C90
             return If(cond, then, other, span=node.span, checked_type_=node.checked_type_)
         case _:
             raise InternalError(f"unexpected node {type(node).__name__}")
-
-
-def typed_function(func: Function, mod: IRModule) -> Function:
-    """``func`` type-checked: as it is when InferType has run, else typed with ``mod``.
-
-    TVM's passes that read types require InferType; called directly on an untyped module they
-    would fail, so the rewriting passes type the module first instead.
-    """
-    if func.checked_type_ is not None:
-        return func
-    from minitvm.relay.transform.type_infer import infer_module
-
-    typed_mod = infer_module(mod)
-    for gv, f in mod.functions.items():
-        if f is func:
-            out = typed_mod[gv]
-            if isinstance(out, Function):
-                return out
-    raise InternalError("a function pass was given a function its module does not hold")

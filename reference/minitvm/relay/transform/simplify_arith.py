@@ -40,13 +40,14 @@ __all__ = [
     "SimplifyRSqrt",
     "SwitchAddMultiply",
     "ConstantFolder",
-    "make_constant_scalar",
+    "constant_scalar",
 ]
 
 
-def make_constant_scalar(dtype: str, value: float) -> Constant:
-    """TVM's ``MakeConstantScalar``: a rank-0 constant; a float becomes an integer by C's
-    conversion (truncation) and any non-zero value a boolean ``True``."""
+def constant_scalar(dtype: str, value: float) -> Constant:
+    """TVM's ``MakeConstantScalar<T>`` with an integer or double ``T`` (the float ``T`` of
+    ``pattern_utils.make_constant_scalar`` rounds to float32 first): a rank-0 constant, typed;
+    a float becomes an integer by C's conversion (truncation), a non-zero value ``True``."""
     if is_bool(dtype):
         data = np.array(value != 0)
     elif is_float(dtype):
@@ -181,7 +182,7 @@ class FullElementwise(DFPatternCallback):
         if self.full in node_map:
             value = node_map[self.value]
         else:
-            value = make_constant_scalar(dtype, 1 if self.ones in node_map else 0)
+            value = constant_scalar(dtype, 1 if self.ones in node_map else 0)
         args = [value, x] if full_on_left else [x, value]
         return _same_type_or(post, pre, Call(post.op, args, post.attrs, post.type_args, post.span))
 
@@ -203,7 +204,7 @@ class SimplifyAdd(DFPatternCallback):
         dtype = tensor_type(pre).dtype
         if x is not y or is_bool(dtype):
             return post
-        return multiply(x, make_constant_scalar(dtype, 2))
+        return multiply(x, constant_scalar(dtype, 2))
 
 
 class SimplifyRSqrt(DFPatternCallback):
@@ -308,9 +309,9 @@ class SimplifyBinomial(DFPatternCallback):
         p, q = (b + root) / (2 * a), (b - root) / (2 * a)
         if not is_float(dtype) and not _integral(a, p, q if not same else p):
             return post
-        first = add(x, multiply(y, make_constant_scalar(dtype, p)))
-        second = first if same else add(x, multiply(y, make_constant_scalar(dtype, q)))
-        return multiply(make_constant_scalar(dtype, a), multiply(first, second))
+        first = add(x, multiply(y, constant_scalar(dtype, p)))
+        second = first if same else add(x, multiply(y, constant_scalar(dtype, q)))
+        return multiply(constant_scalar(dtype, a), multiply(first, second))
 
 
 def _is_call(expr: Expr, op_name: str) -> bool:

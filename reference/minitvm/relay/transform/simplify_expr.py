@@ -43,7 +43,7 @@ from minitvm.relay.op.transform import (
     reshape,
 )
 from minitvm.relay.transform.function_pass import FunctionPass
-from minitvm.relay.transform.local_types import tensor_type, typed_function
+from minitvm.relay.transform.local_types import tensor_type
 from minitvm.relay.transform.simplify_arith import (
     EliminateIdentityRewrite,
     FullElementwise,
@@ -204,14 +204,14 @@ def simplify_expr(expr: Expr) -> Expr:
 
 
 def _simplify(func: Function, mod: IRModule, ctx: PassContext) -> Function:
-    out = rewrite(simplify_callbacks(), typed_function(func, mod))
+    out = rewrite(simplify_callbacks(), func)
     if not isinstance(out, Function):
         raise InternalError("SimplifyExpr turned a function into a non-function")
     return out
 
 
 def _simplify_post_alter_op(func: Function, mod: IRModule, ctx: PassContext) -> Function:
-    out = rewrite(post_alter_op_callbacks(), typed_function(func, mod))
+    out = rewrite(post_alter_op_callbacks(), func)
     if not isinstance(out, Function):
         raise InternalError("SimplifyExprPostAlterOp turned a function into a non-function")
     return out
@@ -219,14 +219,13 @@ def _simplify_post_alter_op(func: Function, mod: IRModule, ctx: PassContext) -> 
 
 def SimplifyExpr() -> FunctionPass:  # noqa: N802  (TVM's name)
     """Simplify the program with TVM's rewrite rules."""
-    return FunctionPass(_simplify, PassInfo(0, "SimplifyExpr", ["InferType"]))
+    return FunctionPass(_simplify, PassInfo(0, "SimplifyExpr", ["InferType"]), needs_types=True)
 
 
 def SimplifyExprPostAlterOp() -> FunctionPass:  # noqa: N802  (TVM's name)
     """The rules that clean up after AlterOpLayout: identities, reshapes, casts, clips."""
-    return FunctionPass(
-        _simplify_post_alter_op, PassInfo(0, "SimplifyExprPostAlterOp", ["InferType"])
-    )
+    info = PassInfo(0, "SimplifyExprPostAlterOp", ["InferType"])
+    return FunctionPass(_simplify_post_alter_op, info, needs_types=True)
 
 
 register_pass("SimplifyExpr", SimplifyExpr)
