@@ -3,6 +3,8 @@
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
 from minitvm.relay.transform.annotate_spans import AnnotateSpans
 from minitvm.relay.transform.canonicalize_ops import CanonicalizeOps
+from minitvm.relay.transform.combine_parallel_conv2d import CombineParallelConv2D
+from minitvm.relay.transform.combine_parallel_dense import CombineParallelDense
 from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.defuse_ops import DefuseOps
 from minitvm.relay.transform.eliminate_common_subexpr import EliminateCommonSubexpr
@@ -23,6 +25,8 @@ from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 __all__ = [
     "AnnotateSpans",
     "CanonicalizeOps",
+    "CombineParallelConv2D",
+    "CombineParallelDense",
     "DeadCodeElimination",
     "EliminateCommonSubexpr",
     "FastMath",
