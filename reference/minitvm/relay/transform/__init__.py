@@ -10,6 +10,11 @@ from minitvm.relay.transform.defuse_ops import DefuseOps
 from minitvm.relay.transform.eliminate_common_subexpr import EliminateCommonSubexpr
 from minitvm.relay.transform.fast_math import FastMath
 from minitvm.relay.transform.fold_constant import FoldConstant, FoldConstantExpr
+from minitvm.relay.transform.fold_scale_axis import (
+    BackwardFoldScaleAxis,
+    FoldScaleAxis,
+    ForwardFoldScaleAxis,
+)
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.fuse_ops import FuseOps
 from minitvm.relay.transform.inline import Inline
@@ -32,6 +37,9 @@ __all__ = [
     "FastMath",
     "FoldConstant",
     "FoldConstantExpr",
+    "FoldScaleAxis",
+    "ForwardFoldScaleAxis",
+    "BackwardFoldScaleAxis",
     "DefuseOps",
     "FunctionPass",
     "FuseOps",
