@@ -467,3 +467,25 @@ def test_deep_relu_chain(direction: str) -> None:
     assert ops["nn.relu"] == depth
     assert ops["multiply"] == 1
     assert ops["squeeze"] == 1
+
+
+@pytest.mark.spec("FSA-1")
+def test_a_scale_behind_another_folds_on_the_next_run() -> None:
+    x = relay.var("x", shape=(1, 2, 4, 4))
+    w = relay.var("weight", shape=(2, 2, 3, 3))
+    s1, s2 = relay.const(positive(2, 1, 1)), relay.const(positive(2, 1, 1))
+    y = relay.multiply(relay.nn.relu(relay.multiply(conv(x, w, channels=2), s1)), s2)
+    before = typed(relay.Function([x, w], y))
+    once = fold(before, BACKWARD())
+    twice = fold(once, BACKWARD())
+    assert _op_name(once.body) == "multiply"  # s2 is still there, s1 is in the weight
+    assert _op_name(twice.body) == "nn.relu"  # now both are
+    assert count_ops(twice)["multiply"] == 2
+    tvm.ir.assert_structural_equal(fold(twice, BACKWARD()), twice)
+    np.testing.assert_allclose(run(twice)[0], run(before)[0], rtol=1e-4, atol=1e-5)
+
+
+def _op_name(expr: Expr) -> str:
+    assert isinstance(expr, relay.Call)
+    assert isinstance(expr.op, tvm.ir.Op)
+    return expr.op.name
