@@ -10,7 +10,8 @@ Three tables, each figure the median of ``--repeat`` runs:
 1. the pipeline ``bind_params_by_name`` -> InferType -> SimplifyInference -> FoldConstant ->
    FuseOps on ResNet-50 and DenseNet-121 (batch 1), each pass timed on the previous one's
    output, with the program size after it and the number of fused groups;
-2. the time per node of each pass on chains of 1k to 100k nodes (flat means linear);
+2. the time per node of each pass on two kinds of chains of 1k to 100k nodes (flat means
+   linear): a plain chain, and one with shared constants and batch norms;
 3. the interpreter on the demo CNN and on ResNet-50 (ResNet-18 if one run takes over a minute).
 
 Passes are looked up by name (``ir.transform.get_pass``); one not registered is skipped, and
@@ -32,10 +33,10 @@ from minitvm import relay
 from minitvm.error import TVMError
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import Pass, get_pass
+from minitvm.relay.build_module import bind_params_by_name
 from minitvm.relay.expr import Expr
 from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
-from minitvm.relay.interpreter import bind_params_by_name
 from minitvm.relay.testing import densenet, resnet
 from minitvm.runtime.ndarray import NDArray
 
@@ -137,44 +138,70 @@ def model_table(repeat: int, passes: dict[str, Pass]) -> None:
 # --- 2. linearity ---------------------------------------------------------------------------
 
 
-def chain(target_nodes: int) -> IRModule:
-    """A chain of about ``target_nodes`` nodes over a (1, 4) tensor: ``add(y, c1 * c2)``,
-    ``relu``, and every fourth step an inference ``batch_norm`` with constant parameters, so
-    that every pass has work: SimplifyInference rewrites the norms, FoldConstant folds the
-    products of constants, FuseOps groups the rest."""
+def chain(target_nodes: int, mixed: bool) -> IRModule:
+    """A program of about ``target_nodes`` nodes over a (1, 4) tensor.
+
+    Plain: a chain ``relu(add(y, c))`` with a constant of its own per step, every node used
+    once. Mixed: ``relu(add(y, multiply(c1, c2)))`` with two constants shared by every step,
+    and every fourth step an inference ``batch_norm`` with shared constant parameters, so that
+    each pass has work (SimplifyInference rewrites the norms, FoldConstant folds the products)
+    and the graph has nodes of high fan-out and tuples."""
     x = relay.var("x", shape=(1, 4))
     c1 = relay.const(np.full((1, 4), 0.5, "float32"))
     c2 = relay.const(np.full((1, 4), 0.25, "float32"))
     gamma, beta, mean, var = (relay.const(np.full((4,), v, "float32")) for v in (1, 0, 0, 1))
     y: Expr = x
-    nodes, step = 7, 0
+    nodes, step = 2, 0
     while nodes < target_nodes:
+        step += 1
+        if not mixed:
+            y = relay.nn.relu(relay.add(y, relay.const(np.full((1, 4), 0.5, "float32"))))
+            nodes += 3
+            continue
         y = relay.nn.relu(relay.add(y, relay.multiply(c1, c2)))
         nodes += 3
-        step += 1
         if step % 4 == 0:
             y = relay.nn.batch_norm(y, gamma, beta, mean, var)[0]
             nodes += 2
     return IRModule.from_expr(relay.Function([x], y))
 
 
-def linearity_table(sizes: Sequence[int], repeat: int, passes: dict[str, Pass]) -> None:
-    infer = passes.get("InferType") or get_pass("InferType")
-    typed = {n: infer(chain(n)) for n in sizes}
-    counts = {n: node_count(m) for n, m in typed.items()}
-    header = "".join(f"{f'{counts[n]} nodes':>16}" for n in sizes)
-    print(f"{'pass':<20}{header}{'max/min':>10}   (microseconds per node)")
-    for pass_name in PASSES:
-        if pass_name not in passes:
-            print(f"{pass_name:<20}skipped: not registered")
+def _per_node(
+    p: Pass, programs: dict[int, IRModule], counts: dict[int, int], repeat: int, limit: float
+) -> list[str]:
+    """Microseconds per node at each size; a size whose run would take more than ``limit``
+    seconds at the per-node time of the previous size is not run."""
+    cells: list[str] = []
+    last: float | None = None
+    for n, mod in programs.items():
+        if last is not None and last * counts[n] / 1e6 > limit:
+            cells.append(f"> {limit:.0f} s")
             continue
-        p = passes[pass_name]
-        per_node: list[float] = []
-        for n in sizes:
-            seconds, _ = timed(partial(p, typed[n]), repeat if n < 50_000 else 1)
-            per_node.append(seconds / counts[n] * 1e6)
-        cells = "".join(f"{v:>16.2f}" for v in per_node)
-        print(f"{pass_name:<20}{cells}{max(per_node) / min(per_node):>10.2f}")
+        start = time.perf_counter()
+        p(mod)
+        once = time.perf_counter() - start
+        seconds = once if once > 10 else timed(partial(p, mod), repeat, warmup=False)[0]
+        last = seconds / counts[n] * 1e6
+        cells.append(f"{last:.2f}")
+    return cells
+
+
+def linearity_table(
+    sizes: Sequence[int], repeat: int, passes: dict[str, Pass], limit: float
+) -> None:
+    infer = passes.get("InferType") or get_pass("InferType")
+    for mixed in (False, True):
+        programs = {n: infer(chain(n, mixed)) for n in sizes}
+        counts = {n: node_count(m) for n, m in programs.items()}
+        kind = "mixed" if mixed else "plain"
+        header = "".join(f"{f'{counts[n]} nodes':>16}" for n in sizes)
+        print(f"{kind + ' chain':<20}{header}   (microseconds per node)")
+        for pass_name in PASSES:
+            if pass_name not in passes:
+                print(f"{pass_name:<20}skipped: not registered")
+                continue
+            cells = _per_node(passes[pass_name], programs, counts, repeat, limit)
+            print(f"{pass_name:<20}" + "".join(f"{c:>16}" for c in cells))
 
 
 # --- 3. the interpreter -------------------------------------------------------------------------
@@ -211,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (median)")
     parser.add_argument("--sizes", default="1000,10000,100000", help="chain sizes in nodes")
     parser.add_argument("--skip", default="", help="tables to skip: models,chains,interpreter")
+    parser.add_argument(
+        "--limit", type=float, default=120.0, help="longest projected single chain run, seconds"
+    )
     args = parser.parse_args(argv)
     passes, skipped = lookup(PASSES)
     print(f"passes: {', '.join(passes) or 'none'}; skipped (not registered): "
@@ -221,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         model_table(args.repeat, passes)
     if "chains" not in skip:
         print("\n== linearity on chains")
-        linearity_table([int(s) for s in args.sizes.split(",")], args.repeat, passes)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        linearity_table(sizes, args.repeat, passes, args.limit)
     if "interpreter" not in skip:
         print("\n== interpreter (median of", args.repeat, "runs)")
         interpreter_table(args.repeat)

@@ -29,6 +29,7 @@ from minitvm.relay.interpreter import evaluate_expr
 DEPTH = 100_000
 RUNGS = 40
 PASS_NAMES = sorted(registered_passes())
+pytestmark = pytest.mark.without_wellformed_check
 
 
 def call_chain(depth: int = DEPTH) -> IRModule:

@@ -63,3 +63,11 @@ def test_demo_runs_and_checks_every_pass(capsys: pytest.CaptureFixture[str]) -> 
     before, after = module_demo.split("--- after RemoveUnusedFunctions")
     assert "def @unused" in before
     assert "def @unused" not in after
+
+
+@pytest.mark.spec("PRJ-4")
+def test_tests_run_under_the_well_formedness_instrument() -> None:
+    from minitvm.ir.transform import PassContext
+    from minitvm.relay.transform import WellFormedInstrument
+
+    assert any(isinstance(i, WellFormedInstrument) for i in PassContext.current().instruments)

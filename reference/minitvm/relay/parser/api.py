@@ -74,10 +74,11 @@ def read_module(
 ) -> IRModule:
     """``parse`` without type checking: the module exactly as the text spells it."""
     text = _source(source)
-    globals_ = {gv.name_hint: gv for gv in init_module.functions} if init_module else {}
+    globals_ = {gv.name_hint: gv for gv in init_module.functions} if init_module is not None else {}
+    predefined = set(globals_)
     parser = _parser(text, source_name, globals_, init_meta_table)
     parser.version(required=True)
-    definitions = parser.definitions(set(globals_))
+    definitions = parser.definitions(predefined)
     parser.diags.check()
     functions = parser.resolve_forward([function for _, function in definitions])
     mod = init_module.copy() if init_module is not None else IRModule()
