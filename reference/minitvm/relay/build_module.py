@@ -9,9 +9,7 @@ and the target, so each pass runs or not by its ``opt_level`` (``required_pass``
 ``disabled_pass`` apply), and finishes with InferType, Inline and InferType, run directly.
 
 The sequence is TVM's for a graph-executor build on one target. Passes minitvm does not
-provide are left out, in their place: see the SPEC's OPT chapter for the list. The passes
-``SimplifyExpr``, ``CombineParallelConv2D``, ``CombineParallelDense`` and ``FoldScaleAxis``
-take their places as soon as ``relay.transform`` defines them (``FuseOps`` already does).
+provide are left out, in their place: see the SPEC's OPT chapter for the list.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 
-from minitvm.error import DiagnosticError, InternalError
+from minitvm.error import DiagnosticError
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import Pass, Sequential
 from minitvm.relay import transform
@@ -29,17 +27,6 @@ from minitvm.runtime.ndarray import NDArray
 from minitvm.target import Target
 
 __all__ = ["bind_params_by_name", "create_executor", "optimize", "pass_sequence"]
-
-
-def _optional(name: str, *args: int) -> list[Pass]:
-    """``relay.transform.<name>(*args)`` when minitvm defines that pass, else nothing."""
-    factory = getattr(transform, name, None)
-    if factory is None:
-        return []
-    made = factory(*args)
-    if not isinstance(made, Pass):
-        raise InternalError(f"relay.transform.{name} did not make a pass")
-    return [made]
 
 
 def pass_sequence(target: Target) -> list[Pass]:
@@ -52,22 +39,23 @@ def pass_sequence(target: Target) -> list[Pass]:
         transform.SimplifyInference(),
         # TVM passes a skip callback here, but it answers False for every expression.
         transform.EliminateCommonSubexpr(),
-        *_optional("CombineParallelConv2D", 3),
-        *_optional("CombineParallelDense", 3),
+        transform.CombineParallelConv2D(3),
+        transform.CombineParallelDense(3),
         # CombineParallelBatchMatmul: not in minitvm.
         transform.FoldConstant(),
-        *_optional("FoldScaleAxis"),
-        *_optional("SimplifyExpr"),
+        transform.FoldScaleAxis(),
+        transform.SimplifyExpr(),
         # CanonicalizeCast: not in minitvm.
         transform.CanonicalizeOps(),
         # FlattenAtrousConv: not in minitvm.
         transform.InferType(),
-        # AlterOpLayout, SimplifyExprPostAlterOp: not in minitvm.
+        # AlterOpLayout: not in minitvm.
+        transform.SimplifyExprPostAlterOp(),
         transform.FastMath(),
         transform.FoldConstant(),
         transform.SplitArgs(target.max_function_args),
         # PlanDevices: not in minitvm (one device).
-        *_optional("FuseOps"),
+        transform.FuseOps(),
     ]
 
 
