@@ -10,6 +10,9 @@ climbs the deeper of two nodes until they meet, and on the way it combines (take
 of) the patterns it passes, so each tree node also records the most general ``OpPattern`` on
 any path to its parent. An ``extern_ref`` node, and a node whose consumers lie in different
 trees, has no parent: nothing post-dominates it inside the dataflow.
+
+Unlike TVM, which climbs one parent at a time, the climb uses jump pointers, so the tree of a
+program in which one value is used all along a long chain is built in O(n log n), not O(n^2).
 """
 
 from __future__ import annotations
