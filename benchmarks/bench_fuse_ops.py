@@ -7,7 +7,9 @@ Run from the repository root: ``python -m benchmarks.bench_fuse_ops`` (with ``re
 * ``chain``: a chain of elementwise calls (groups of 256, the depth limit);
 * ``blocks``: residual blocks ``x + relu(dense(x, w) + b) * sigmoid(sum(...))`` (a dense
   anchor, a reduction and a diamond each);
-* ``let``: the chain with every value let-bound (every call a group of its own).
+* ``let``: the chain with every value let-bound (every call a group of its own);
+* ``shared``: a chain of ``add`` calls that all take one tensor constant (a value whose
+  post-dominator is as far away as can be).
 
 For each it prints the number of nodes, of fused groups, and the median time per node of the
 fusion itself (graph, post-dominator tree, partition and rewrite) and of the whole pass
@@ -19,6 +21,8 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+
+import numpy as np
 
 import minitvm as tvm
 from minitvm import relay
@@ -60,6 +64,15 @@ def let_chain(n: int) -> relay.Function:
     return relay.Function([x], body)
 
 
+def shared_constant(n: int) -> relay.Function:
+    x = relay.var("x", shape=(2, 3))
+    c = relay.const(np.ones((2, 3), "float32"))
+    body: Expr = x
+    for _ in range(n - 2):
+        body = relay.add(body, c)
+    return relay.Function([x], body)
+
+
 def _median(f: Callable[[], object], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -96,7 +109,8 @@ def main() -> None:
         f"{'program':8} {'nodes':>8} {'groups':>7} {'fuse us/node':>13} {'ratio':>6} "
         f"{'pass us/node':>13} {'ratio':>6}"
     )
-    for name, make in (("chain", chain), ("blocks", blocks), ("let", let_chain)):
+    programs = {"chain": chain, "blocks": blocks, "let": let_chain, "shared": shared_constant}
+    for name, make in programs.items():
         base: tuple[float, float] | None = None
         for n in SIZES:
             nodes, groups, core, whole = measure(make, n)

@@ -2,9 +2,9 @@
 
 The brute force shares no code with ``relay.analysis``: it extracts its own graph, computes
 post-dominators from their definition (intersections of post-dominator sets, not LCA walks),
-takes the pattern to a post-dominator as the maximum over every edge of every path to it
-(enumerated), checks path conditions and commits merges over explicitly enumerated regions, and
-keeps groups as explicit sets. It reproduces TVM's sweep order and its bookkeeping (a node's own
+takes the pattern to a post-dominator as the maximum over every edge of every path to it,
+checks path conditions and commits merges over explicitly enumerated regions, and keeps groups
+as explicit sets. It reproduces TVM's sweep order and its bookkeeping (a node's own
 group record for counts and patterns). ``max_function_args`` is not modelled (no target).
 """
 
@@ -21,9 +21,15 @@ from conformance.test_fuse_properties import (
     fuse,
     fused_functions,
 )
+from minitvm import relay
+from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op, OpPattern
 from minitvm.ir.type import TensorType, TupleType
-from minitvm.relay.analysis import GraphPartitioner, create_indexed_forward_graph
+from minitvm.relay.analysis import (
+    DominatorTree,
+    GraphPartitioner,
+    create_indexed_forward_graph,
+)
 from minitvm.relay.expr import Call, Constant, Expr, Tuple, TupleGetItem, Var
 from minitvm.relay.expr_functor import post_order
 from minitvm.relay.function import Function
@@ -162,20 +168,11 @@ def region(g: BruteGraph, src: int, sink: int) -> set[int]:
 
 
 def path_pattern(g: BruteGraph, src: int, sink: int) -> OpPattern:
-    """The most general edge pattern over every path from ``src`` to ``sink``, paths
-    enumerated one by one."""
-    best = E
-    paths: list[list[int]] = [[src]]
-    while paths:
-        path = paths.pop()
-        v = path[-1]
-        if v == sink:
-            continue
-        for s, d, p in g.edges:
-            if s == v:
-                best = max(best, p)
-                paths.append([*path, d])
-    return best
+    """The most general edge pattern over every path from ``src`` to ``sink``: the edges
+    leaving the nodes of the region (every path from a region node reaches the sink, since the
+    sink post-dominates it)."""
+    nodes = region(g, src, sink)
+    return max((p for s, _, p in g.edges if s in nodes), default=E)
 
 
 @dataclass
@@ -329,3 +326,45 @@ def test_fused_functions_follow_the_brute_force_groups(p: FuseProgram, depth: in
     got = sorted(sum(isinstance(n, Call) for n in post_order(f.body)) for f in fused_functions(out))
     assert got == want
     assert all(isinstance(v, Var) for v in func.params)
+
+
+@st.composite
+def long_dags(draw: st.DrawFn) -> Function:
+    """Up to 150 calls, each taking one or two earlier values, mostly recent ones and now and
+    then one from far back: deep post-dominator trees with long edges."""
+    x = relay.var("x", shape=(2, 3))
+    one = relay.const(1.0)  # a scalar constant, shared
+    values: list[Expr] = [x]
+    for _ in range(draw(st.integers(10, 150))):
+        recent = draw(st.integers(max(len(values) - 3, 0), len(values) - 1))
+        far = draw(st.integers(-1, len(values) - 1))
+        kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce"]))
+        if kind == "unary":
+            values.append(relay.negative(values[recent]))
+        elif kind == "binary":
+            values.append(relay.add(values[recent], values[far] if far >= 0 else one))
+        else:
+            values.append(relay.sum(values[recent], axis=[-1], keepdims=True))
+    used = {a for v in values if isinstance(v, Call) for a in v.args}
+    outs = [v for v in values[1:] if v not in used] or [values[-1]]
+    body = outs[0] if len(outs) == 1 else Tuple(outs)
+    typed = relay.transform.InferType()(IRModule.from_expr(Function([x], body)))["main"]
+    assert isinstance(typed, Function)
+    return typed
+
+
+@given(long_dags())
+def test_post_dominator_tree_matches_definition(func: Function) -> None:
+    g = extract(func)
+    pdom = post_dominators(g)
+    tree = DominatorTree.post_dom(create_indexed_forward_graph(func))
+    for v, node in enumerate(tree.nodes):
+        want = immediate(pdom, v)
+        assert node.parent == want
+        if want is not None:
+            assert node.pattern == path_pattern(g, v, want)
+
+
+@given(long_dags(), st.sampled_from([3, 8, 20, 256]))
+def test_partition_of_long_dags_matches_brute_force(func: Function, depth: int) -> None:
+    assert partitioner_groups(func, depth) == brute_force_groups(func, depth)

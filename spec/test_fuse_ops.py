@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 import minitvm as tvm
@@ -999,6 +1000,29 @@ def test_deep_let_chain() -> None:
         body = relay.Let(vs[i], relay.exp(vs[i - 1] if i else x), body)
     bodies = _deep_round_trip(body, x)
     assert len(bodies) == n  # every let value is a group of its own
+
+
+@pytest.mark.slow
+@pytest.mark.spec("FUSE-17")
+@pytest.mark.parametrize(
+    "const", [np.float32(1.0), np.ones(2, "float32")], ids=["scalar", "tensor"]
+)
+def test_deep_chain_sharing_one_constant(const: npt.NDArray[np.float32]) -> None:
+    """One constant used by every call of a 100,000-deep chain: its post-dominator is the
+    last call, as far as can be, and is found in time linear in the chain."""
+    n = 100_000
+    x = relay.var("x", shape=(2,))
+    c = relay.const(const)
+    body: Expr = x
+    for _ in range(n):
+        body = relay.add(body, c)
+    typed = typed_fn(relay.Function([x], body))
+    out = fuse_ops(typed, 2)
+    calls = primitive_calls(out)
+    assert len(calls) == -(-n // 256)
+    # The constant joins no group (the scalar is too far from its post-dominator), so each
+    # fused function takes it as its second parameter.
+    assert all(len(call.args) == 2 and isinstance(call.args[1], relay.Constant) for call in calls)
 
 
 @pytest.mark.spec("FUSE-17")
