@@ -82,6 +82,11 @@ def _window(draw: st.DrawFn, max_k: int = 3) -> _Window:
     return _Window(dk + draw(st.integers(0, 2)), k, s, dl, pads)
 
 
+def _batch(draw: st.DrawFn) -> int:
+    """A batch or channel extent: 1 or 2, and now and then 0 (an empty tensor)."""
+    return draw(st.sampled_from([1, 2, 1, 2, 0]))
+
+
 def _unpadded(w: _Window) -> _Window:
     return _Window(w.size, w.k, w.stride, w.dilation, (0, 0))
 
@@ -106,7 +111,7 @@ def _conv(d: int, transpose: bool) -> SampleFn:
         dt = dtype_of(draw, ALL, hint)
         wt = dt if flag(draw) else draw(st.sampled_from(ALL))
         out_dtype = "" if flag(draw) else draw(st.sampled_from(ALL))
-        n, c = draw(st.integers(1, 2)), groups * cg
+        n, c = _batch(draw), groups * cg
         sizes = [w.size if not transpose else draw(st.integers(1, 3)) for w in wins]
         data = TensorType(in_layout((n, c, *sizes), "NC" + sp, data_layout), dt)
         ks = tuple(w.k for w in wins)
@@ -200,7 +205,7 @@ def _pool_geometry(draw: st.DrawFn, d: int, hint: Hint) -> _PoolGeometry:
         ceil_mode = False
     layout = permuted(draw, "NC" + sp)
     out_layout = permuted(draw, "NC" + sp) if flag(draw) else ""
-    canonical = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), *(w.size for w in wins))
+    canonical = (_batch(draw), _batch(draw), *(w.size for w in wins))
     data = TensorType(in_layout(canonical, "NC" + sp, layout), dtype_of(draw, NUMERIC, hint))
     return _PoolGeometry(wins, ceil_mode, layout, out_layout, data)
 
@@ -299,9 +304,11 @@ def _adaptive(d: int, is_max: bool) -> SampleFn:
 
     def sample(draw: st.DrawFn, hint: Hint) -> OpCall:
         layout = permuted(draw, "NC" + sp)
-        canonical = tuple(draw(st.integers(1, 4 if i >= 2 else 2)) for i in range(d + 2))
+        spatial = [draw(st.sampled_from([1, 2, 3, 4, 0])) for _ in range(d)]
+        canonical = (_batch(draw), _batch(draw), *spatial)
         data = TensorType(in_layout(canonical, "NC" + sp, layout), dtype_of(draw, NUMERIC, hint))
-        kind = draw(st.integers(0, 2))
+        # An empty spatial axis pools only to its own (empty) extent.
+        kind = draw(st.integers(0, 2)) if all(spatial) else 0
         size: tuple[int, ...] = ()
         if kind == 1:
             size = (draw(st.integers(1, 4)),)
@@ -338,7 +345,7 @@ def _global(is_max: bool) -> OpSampler:
 
     def sample(draw: st.DrawFn, hint: Hint) -> OpCall:
         layout = permuted(draw, "NCHW")
-        canonical = tuple(draw(st.integers(1, 3)) for _ in range(4))
+        canonical = (_batch(draw), _batch(draw), draw(st.integers(1, 3)), draw(st.integers(1, 3)))
         data = TensorType(in_layout(canonical, "NCHW", layout), dtype_of(draw, NUMERIC, hint))
         out_layout = permuted(draw, "NCHW") if flag(draw) else ""
         return OpCall(name, (Arg(data),), pool_defs.GlobalPool2DAttrs(layout, out_layout))

@@ -47,7 +47,8 @@ def _take(draw: st.DrawFn, hint: Hint) -> OpCall:
     mode = draw(st.sampled_from(["clip", "wrap", "fast"]))
     if data.ndim == 0 or flag(draw):
         idx = _indices(draw, shape_of(draw, max_rank=2, zero_ok=True), math.prod(data.shape))
-        return OpCall("take", (Arg(data), idx), TakeAttrs(0, None, mode))
+        # Without an axis, batch_dims plays no part.
+        return OpCall("take", (Arg(data), idx), TakeAttrs(draw(st.integers(-1, 2)), None, mode))
     axis = axis_of(draw, data.ndim)
     a = axis % data.ndim
     b = draw(st.integers(0, a))
@@ -76,10 +77,11 @@ def _take_bad(draw: st.DrawFn, hint: Hint) -> OpCall:
 
 
 def _gather(draw: st.DrawFn, hint: Hint) -> OpCall:
-    data = tensor(draw, ALL, hint, min_rank=1)
+    data = tensor(draw, ALL, hint, min_rank=1, zero_ok=True)
     axis = axis_of(draw, data.ndim)
     ishape = list(data.shape)
-    ishape[axis] = draw(st.integers(0, 4))
+    # An empty axis has nothing to read (TVMError): only no indices are valid along it.
+    ishape[axis] = draw(st.integers(0, 4)) if data.shape[axis] else 0
     idx = _indices(draw, tuple(ishape), data.shape[axis])
     return OpCall("gather", (Arg(data), idx), GatherAttrs(axis))
 
@@ -106,7 +108,7 @@ def _gather_bad(draw: st.DrawFn, hint: Hint) -> OpCall:
 def _gather_nd(draw: st.DrawFn, hint: Hint) -> OpCall:
     data = tensor(draw, ALL, hint, min_rank=1)
     b = draw(st.integers(0, data.ndim - 1))
-    m = draw(st.integers(1, data.ndim - b))
+    m = draw(st.integers(0, data.ndim - b))
     ishape = (m, *data.shape[:b], *shape_of(draw, max_rank=2, zero_ok=True))
     idx = _indices(draw, ishape, max(data.shape))
     attrs = GatherNDAttrs(b, m if flag(draw) else None)

@@ -106,7 +106,7 @@ def _product_dtypes(draw: st.DrawFn, hint: Hint) -> tuple[str, str, str]:
 
 def _dense(draw: st.DrawFn, hint: Hint) -> OpCall:
     dt, wt, out = _product_dtypes(draw, hint)
-    shape = shape_of(draw, hint, min_rank=1)
+    shape = shape_of(draw, hint, min_rank=1, zero_ok=True)
     n = draw(st.integers(1, 4))
     target = out or dt
     data, weight = TensorType(shape, dt), TensorType((n, shape[-1]), wt)
@@ -134,7 +134,7 @@ def _dense_bad(draw: st.DrawFn, hint: Hint) -> OpCall:
 def _matmul(draw: st.DrawFn, hint: Hint) -> OpCall:
     dt, wt, out = _product_dtypes(draw, hint)
     ta, tb = flag(draw), flag(draw)
-    shape = shape_of(draw, hint, min_rank=2 if ta else 1)
+    shape = shape_of(draw, hint, min_rank=2 if ta else 1, zero_ok=True)
     k = shape[-2] if ta else shape[-1]
     n = draw(st.integers(1, 4))
     a, b = TensorType(shape, dt), TensorType((n, k) if tb else (k, n), wt)
@@ -162,7 +162,7 @@ def _batch_matmul(draw: st.DrawFn, hint: Hint) -> OpCall:
     b2 = draw(st.sampled_from([b1, 1])) if flag(draw) else b1
     if flag(draw):
         b1, b2 = b2, b1
-    i, k, j = (draw(st.integers(1, 3)) for _ in range(3))
+    i, k, j = (draw(st.sampled_from([1, 2, 3, 0])) for _ in range(3))
     a = TensorType((b1, k, i) if ta else (b1, i, k), dt)
     b = TensorType((b2, j, k) if tb else (b2, k, j), wt)
     attrs = BatchMatmulAttrs(out, ta, tb)
@@ -227,7 +227,7 @@ def _epsilon(draw: st.DrawFn, dtype: str) -> float:
 
 
 def _batch_norm(draw: st.DrawFn, hint: Hint) -> OpCall:
-    ty = tensor(draw, FLOATS, hint, min_rank=1)
+    ty = tensor(draw, FLOATS, hint, min_rank=1, zero_ok=True)
     axis = axis_of(draw, ty.ndim)
     vec = TensorType((ty.shape[axis],), ty.dtype)
     args = (Arg(ty), Arg(vec), Arg(vec), Arg(vec), Arg(vec, 0.1, 2.0))
@@ -238,7 +238,8 @@ def _batch_norm(draw: st.DrawFn, hint: Hint) -> OpCall:
 def _norm(name: str) -> SampleFn:
     def sample(draw: st.DrawFn, hint: Hint) -> OpCall:
         min_rank = {"nn.instance_norm": 3, "nn.group_norm": 2}.get(name, 1)
-        ty = tensor(draw, FLOATS, hint, min_rank=min_rank, max_rank=max(min_rank, 3))
+        # An empty tensor normalizes to an empty result (no 0 / 0 to see).
+        ty = tensor(draw, FLOATS, hint, min_rank=min_rank, max_rank=max(min_rank, 3), zero_ok=True)
         eps = _epsilon(draw, ty.dtype)
         if name == "nn.group_norm":
             axis = draw(st.integers(1, ty.ndim - 1))
@@ -253,7 +254,7 @@ def _norm(name: str) -> SampleFn:
             attrs = InstanceNormAttrs(axis, eps, flag(draw), flag(draw))
         else:
             c = ty.shape[axis]
-            groups = draw(st.sampled_from([g for g in range(1, c + 1) if c % g == 0]))
+            groups = draw(st.sampled_from([g for g in range(1, max(c, 2) + 1) if c % g == 0]))
             attrs = GroupNormAttrs(groups, axis, eps, flag(draw), flag(draw))
         return OpCall(name, (Arg(ty), Arg(vec), Arg(vec)), attrs)
 
@@ -303,7 +304,7 @@ def _instance_norm_rank(draw: st.DrawFn, hint: Hint) -> OpCall:
 
 
 def _lrn(draw: st.DrawFn, hint: Hint) -> OpCall:
-    ty = tensor(draw, FLOATS, hint, min_rank=1)
+    ty = tensor(draw, FLOATS, hint, min_rank=1, zero_ok=True)
     attrs = LRNAttrs(
         draw(st.sampled_from([1, 3, 5])),
         axis_of(draw, ty.ndim),

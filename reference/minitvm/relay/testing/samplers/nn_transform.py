@@ -90,7 +90,9 @@ def _dilate_bad(draw: st.DrawFn, hint: Hint) -> OpCall:
 
 def _upsampling(draw: st.DrawFn, hint: Hint) -> OpCall:
     layout = draw(st.sampled_from(["NCHW", "NHWC"]))
-    n, c, h, w = (draw(st.integers(1, 3)) for _ in range(4))
+    n, c, h, w = (
+        draw(st.sampled_from([1, 2, 3, 0])) if i < 2 else draw(st.integers(1, 3)) for i in range(4)
+    )
     ty = TensorType(in_layout((n, c, h, w), "NCHW", layout), dtype_of(draw, ALL, hint))
     scales = [0.5, 1.0, 1.5, 2.0, 3.0]
     scale_h = draw(st.sampled_from([s for s in scales if round(h * s) > 0]))
@@ -121,7 +123,9 @@ def _sub_pixel(name: str) -> OpSampler:
     def sample(draw: st.DrawFn, hint: Hint) -> OpCall:
         layout = permuted(draw, "NCHW")
         b = draw(st.integers(1, 3))
-        n, c, h, w = (draw(st.integers(1, 2)) for _ in range(4))
+        n, c, h, w = (
+            draw(st.sampled_from([1, 2, 0])) if i < 2 else draw(st.integers(1, 2)) for i in range(4)
+        )
         if name == "nn.depth_to_space":
             c *= b * b
         else:

@@ -157,7 +157,7 @@ def _sort_bad(name: str) -> SampleFn:
 
 
 def _topk(draw: st.DrawFn, hint: Hint) -> OpCall:
-    ty = tensor(draw, ALL, hint, min_rank=1)
+    ty = tensor(draw, ALL, hint, min_rank=1, zero_ok=True)
     axis = axis_of(draw, ty.ndim)
     k = draw(st.one_of(st.none(), st.integers(-1, ty.shape[axis])))
     ret = draw(st.sampled_from(["both", "values", "indices"]))

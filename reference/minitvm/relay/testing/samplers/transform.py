@@ -119,7 +119,10 @@ def _newshape(draw: st.DrawFn, shape: tuple[int, ...]) -> list[int]:
 
 
 def _reshape(draw: st.DrawFn, hint: Hint) -> OpCall:
-    ty = tensor(draw, ALL, hint)
+    ty = tensor(draw, ALL, hint, zero_ok=True)
+    if 0 in ty.shape:  # only literal dimensions can say where the empty axis goes
+        spec = tuple(draw(st.permutations(ty.shape)))
+        return OpCall("reshape", (Arg(ty),), ReshapeAttrs(spec, True))
     spec = tuple(_newshape(draw, ty.shape))
     allowzero = 0 not in spec and flag(draw)
     return OpCall("reshape", (Arg(ty),), ReshapeAttrs(spec, allowzero))
@@ -215,11 +218,11 @@ def _join_bad(name: str) -> SampleFn:
 
 
 def _split(draw: st.DrawFn, hint: Hint) -> OpCall:
-    ty = tensor(draw, ALL, hint, min_rank=1, max_dim=6)
+    ty = tensor(draw, ALL, hint, min_rank=1, max_dim=6, zero_ok=True)
     axis = axis_of(draw, ty.ndim)
     n = ty.shape[axis]
-    if flag(draw):
-        sections = draw(st.sampled_from([k for k in range(1, n + 1) if n % k == 0]))
+    if n == 0 or flag(draw):  # an empty axis splits only into sections (indices stay below n)
+        sections = draw(st.sampled_from([k for k in range(1, max(n, 3) + 1) if n % k == 0]))
         return OpCall("split", (Arg(ty),), SplitAttrs(sections, axis))
     cuts = draw(st.lists(st.integers(1, n - 1), unique=True)) if n > 1 else []
     return OpCall("split", (Arg(ty),), SplitAttrs(tuple(sorted(cuts)), axis))
