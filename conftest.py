@@ -4,7 +4,13 @@
 ``deep`` explores many more examples: ``pytest --hypothesis-profile=deep``.
 """
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+from minitvm.ir.transform import PassContext
+from minitvm.relay.transform import WellFormedInstrument
 
 settings.register_profile(
     "ci",
@@ -22,3 +28,19 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def _well_formedness_instrument(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run every test inside a PassContext whose instrument re-checks scoping and types after
+    each pass, so any pass that produces a malformed module fails the test that ran it.
+
+    A test that opens its own PassContext replaces the instrument inside that block (contexts
+    do not inherit instruments, as in TVM). Tests marked ``without_wellformed_check`` (the
+    100,000-node programs, which check their results directly) run without it.
+    """
+    if request.node.get_closest_marker("without_wellformed_check") is not None:
+        yield
+        return
+    with PassContext(instruments=[WellFormedInstrument()]):
+        yield

@@ -310,5 +310,8 @@ def test_stop_fusion() -> None:
     call = relay.annotation.stop_fusion(x)
     assert infer(call) == tt((2,))
     assert evaluate(call, {x: [1.0, 2.0]}).tolist() == [1.0, 2.0]
+    pair = relay.annotation.stop_fusion(relay.Tuple([x, x]))
+    assert infer(pair) == TupleType([tt((2,)), tt((2,))])
+    assert [v.tolist() for v in evaluate(pair, {x: [1.0, 2.0]})] == [[1.0, 2.0], [1.0, 2.0]]
     d = Op.get("annotation.stop_fusion").definition
     assert (d.pattern, d.stateful) == (OpPattern.OPAQUE, False)

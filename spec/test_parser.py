@@ -70,7 +70,7 @@ def parse_error(text: str, module: bool = False) -> str:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class PadAttrs(Attrs):
+class ParsePadAttrs(Attrs):
     """Attrs with one field of each kind the parser converts."""
 
     width: tuple[int, ...] = (0, 0)
@@ -93,7 +93,7 @@ def _op(name: str, attrs_type: type[Attrs] | None = None) -> Op:
         return register_op(OpDef(name, attrs_type=attrs_type))
 
 
-PAD = _op("parse_test.pad", PadAttrs)
+PAD = _op("parse_test.pad", ParsePadAttrs)
 PLAIN = _op("parse_test.plain")
 
 
@@ -300,7 +300,7 @@ def test_signs_and_minus() -> None:
 def test_string_escapes() -> None:
     call = relay.parse_expr('parse_test.pad(1, mode="N\\"C\\\\H\\tW\\n\\xC3\\xA9")')
     assert isinstance(call, relay.Call)
-    assert isinstance(call.attrs, PadAttrs)
+    assert isinstance(call.attrs, ParsePadAttrs)
     assert call.attrs.mode == 'N"C\\H\tW\né'
     assert "unknown escape `\\q`" in parse_error('parse_test.pad(1, mode="\\q")')
     assert "not valid UTF-8" in parse_error('parse_test.pad(1, mode="\\xC3")')
@@ -371,7 +371,14 @@ def test_graph_bindings_are_shared_nodes() -> None:
     assert isinstance(cond, relay.If)
     assert isinstance(cond.false_branch, relay.Tuple)
     assert cond.false_branch.fields[0] is cond.true_branch
-    assert "`%0` is not defined before this use" in parse_error("(%0, 1)")
+    # Used before its binding line, as the printer may write it (TXT-4, TXT-5).
+    forward = relay.parse_expr("%1 = (%0, 2); %0 = (1,); (%1, %0)")
+    assert isinstance(forward, relay.Tuple)
+    first, second = forward.fields
+    assert isinstance(first, relay.Tuple)
+    assert first.fields[0] is second
+    assert "`%0` is never defined" in parse_error("(%0, 1)")
+    assert "`%1` is bound to a node using it" in parse_error("%0 = (%1,); %1 = (%0,); %1")
     assert "`%0` is defined twice" in parse_error("%0 = 1; %0 = 2; %0")
     assert "expected `;` after a graph binding" in parse_error("%0 = 1 %0")
 
@@ -486,21 +493,21 @@ def test_call_attrs_are_typed_by_the_attrs_class() -> None:
     assert attrs["kernel_layout"] == "HWIO"
     x = relay.var("x")
     expected = relay.Call(
-        PAD, [x], PadAttrs(width=(1, 2), value=2.0, mode="edge", axis=3, keep=True)
+        PAD, [x], ParsePadAttrs(width=(1, 2), value=2.0, mode="edge", axis=3, keep=True)
     )
     parsed = assert_parses_as(
         'free_var %x; parse_test.pad(%x, width=[1, 2], value=2, mode="edge", axis=3, keep=True)',
         expected,
     )
     assert isinstance(parsed, relay.Call)
-    assert isinstance(parsed.attrs, PadAttrs)
+    assert isinstance(parsed.attrs, ParsePadAttrs)
     assert type(parsed.attrs.value) is float
     assert parsed.attrs.width == (1, 2)
     # No entries: the class's defaults; an int 0/1 is a bool.
-    assert_parses_as("free_var %x; parse_test.pad(%x)", relay.Call(PAD, [x], PadAttrs()))
+    assert_parses_as("free_var %x; parse_test.pad(%x)", relay.Call(PAD, [x], ParsePadAttrs()))
     assert_parses_as(
         "free_var %x; parse_test.pad(%x, keep=1, axis=None)",
-        relay.Call(PAD, [x], PadAttrs(keep=True)),
+        relay.Call(PAD, [x], ParsePadAttrs(keep=True)),
     )
     assert_parses_as(
         "clip(1f, a_min=-inff, a_max=1e-05f)", relay.clip(relay.const(1.0), -math.inf, 1e-05)
@@ -511,10 +518,12 @@ def test_call_attrs_are_typed_by_the_attrs_class() -> None:
 @pytest.mark.spec("PARSE-11")
 def test_call_attr_errors() -> None:
     err = parse_error("parse_test.pad(1, bogus=2)")
-    assert err.startswith("string:1:19: `bogus` is not an attribute of PadAttrs")
+    assert err.startswith("string:1:19: `bogus` is not an attribute of ParsePadAttrs")
     assert "(its attributes: width, value, mode, axis, keep)" in err
     err = parse_error("parse_test.pad(1, width=[1, 2], axis=[3])")
-    assert err.startswith("string:1:33: attribute `axis` of PadAttrs: expected an integer or None")
+    assert err.startswith(
+        "string:1:33: attribute `axis` of ParsePadAttrs: expected an integer or None"
+    )
     assert 'expected a list of integers, found "a"' in parse_error('parse_test.pad(1, width="a")')
     assert "expected a number" in parse_error('parse_test.pad(1, value="a")')
     assert "ReshapeAttrs requires the attribute `newshape`" in parse_error("reshape(1)")
@@ -534,10 +543,10 @@ def test_attrs_of_non_operator_calls_name_their_class() -> None:
     call = relay.parse_expr('free_var %f; %f(1, name="call", attrs_type_key="test.KeyedAttrs")')
     assert graph_equal(call, relay.Call(f, [relay.const(1)], KeyedAttrs(name="call")))
     call = relay.parse_expr(
-        'free_var %f; %f(1, mode="edge", attrs_type_key="relay.attrs.PadAttrs")'
+        'free_var %f; %f(1, mode="edge", attrs_type_key="relay.attrs.ParsePadAttrs")'
     )
     assert isinstance(call, relay.Call)
-    assert call.attrs == PadAttrs(mode="edge")
+    assert call.attrs == ParsePadAttrs(mode="edge")
     assert "need `attrs_type_key" in parse_error("free_var %f; %f(1, mode=1)")
     assert "no attrs class has the type key `nope`" in parse_error(
         'free_var %f; %f(1, attrs_type_key="nope")'
@@ -683,7 +692,7 @@ def test_meta_constants_read_back_bit_for_bit() -> None:
 def test_meta_attrs_and_attribute_objects() -> None:
     x = relay.var("x")
     odd = relay.Call(
-        _op("parse_test.other", KeyedAttrs), [x], PadAttrs(width=(2, 1), value=-math.inf)
+        _op("parse_test.other", KeyedAttrs), [x], ParsePadAttrs(width=(2, 1), value=-math.inf)
     )
     parsed = relay.parse_expr(odd.astext())
     assert isinstance(parsed, relay.Call)
@@ -720,6 +729,9 @@ def test_meta_errors() -> None:
         head + '{"relay.Constant": [{"type_key": "x", "class": "os.system", "fields": {}}]}'
     )
     assert "nests too deeply" in parse_error(head + "[" * 100_000)
+    assert "TVM's own serialization (SaveJSON)" in parse_error(
+        head + '{"root": 1, "nodes": [], "b64ndarrays": [], "attrs": {}}'
+    )
     assert "is a TensorType, not an expression" in parse_error(
         relay.Function([], UNIT)
         .with_attr("t", F32)

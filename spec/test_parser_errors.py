@@ -68,6 +68,13 @@ def test_spans_appear_in_type_comments() -> None:
     assert text.endswith("(1 /* span=string:1:2 */, 2 /* span=string:1:5 */) /* span=string:1:1 */")
 
 
+@pytest.mark.spec("PARSE-15")
+def test_type_errors_in_parsed_modules_point_at_the_text() -> None:
+    err = error_of(SEMVER + "def @f(%x: float32) {\n  %0 = add(%x, 1);\n  %0\n}", module=True)
+    assert "(from_string:3:8)" in str(err)
+    assert "float32 and int32" in str(err)
+
+
 # --- PARSE-16: diagnostics ----------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ import pytest
 
 import minitvm as tvm
 from minitvm import relay
+from minitvm.cli import main as minitvm_main
 from minitvm.error import DiagnosticError
 from minitvm.ir.attrs import Attrs
 from minitvm.ir.node import Span
@@ -493,4 +494,10 @@ def test_check_and_opt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert cli.main_opt([str(good)]) == 2
     assert cli.main_check([]) == 2
     assert cli.main_check(["--help"]) == 0
+    capsys.readouterr()
+    # The same through the `minitvm` command.
+    assert minitvm_main(["check", str(good)]) == 0
+    assert capsys.readouterr().out.startswith(SEMVER + "def @main")
+    assert minitvm_main(["opt", str(bad), "--passes", "InferType"]) == 1
+    assert minitvm_main(["opt", str(good), "--passes", "InferType", "--opt-level", "x"]) == 2
     capsys.readouterr()

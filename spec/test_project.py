@@ -35,19 +35,39 @@ def test_tvm_names_are_exposed() -> None:
     assert tvm.transform.PassContext.current().opt_level == 2
 
 
-@pytest.mark.spec("PRJ-3")
+@pytest.mark.spec("PRJ-3", "ZOO-9")
 def test_demo_runs_and_checks_every_pass(capsys: pytest.CaptureFixture[str]) -> None:
     from minitvm.cli import main
 
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    for title in ("conv2d + bias_add + relu", "shared sub-expressions", "unused function"):
+    titles = (
+        "conv2d + bias_add + relu",
+        "shared sub-expressions",
+        "unused function",
+        "small CNN",
+        "transformer block",
+    )
+    for title in titles:
         assert title in out
     for name in ("InferType", "ToANormalForm", "DeadCodeElimination", "RemoveUnusedFunctions"):
         assert f"--- after {name}" in out
     assert "RESULTS DIFFER" not in out
-    assert out.count("same results") == 9
-    module_demo = out.split("module with an unused function")[1]
+    assert out.count("same results") == 15
+    networks = out.split("small CNN")[1]
+    for op in ("nn.conv2d", "nn.batch_norm", "nn.max_pool2d", "nn.dense", "nn.softmax"):
+        assert op in networks.split("transformer block")[0]
+    for op in ("nn.layer_norm", "nn.batch_matmul", "nn.matmul", "erf("):
+        assert op in networks.split("transformer block")[1]
+    module_demo = out.split("module with an unused function")[1].split("small CNN")[0]
     before, after = module_demo.split("--- after RemoveUnusedFunctions")
     assert "def @unused" in before
     assert "def @unused" not in after
+
+
+@pytest.mark.spec("PRJ-4")
+def test_tests_run_under_the_well_formedness_instrument() -> None:
+    from minitvm.ir.transform import PassContext
+    from minitvm.relay.transform import WellFormedInstrument
+
+    assert any(isinstance(i, WellFormedInstrument) for i in PassContext.current().instruments)

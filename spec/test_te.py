@@ -303,9 +303,26 @@ def test_deep_compute_bodies() -> None:
 
     b = te.compute((2,), body, name="B")
     assert isinstance(b, te.Tensor)
-    assert te.evaluate(b, {a: [1, 2]}).tolist() == [depth + 1, depth + 2]  # type: ignore[union-attr]
+    assert te.evaluate(b, {a: [1, 2]}).tolist() == [depth + 1, depth + 2]
     f = te.create_prim_func([a, b])
     assert f.script().endswith(f"B[v_i] = A[v_i] + {depth}")
     out = np.zeros(2, "int32")
     tvm.build(f)(np.array([1, 2], "int32"), out)
     assert out.tolist() == [depth + 1, depth + 2]
+
+
+@pytest.mark.spec("TE-10")
+def test_heavily_shared_compute_bodies() -> None:
+    a = te.placeholder((2,), "int64", name="A")
+
+    def body(i: tir.Var) -> tir.PrimExpr:
+        e: tir.PrimExpr = a[i]
+        for _ in range(40):
+            e = e + e
+        return e
+
+    b = te.compute((2,), body, name="B")
+    got = te.evaluate(b, {a: [1, 3]})
+    assert got.tolist() == [2**40, 3 * 2**40]
+    f = te.create_prim_func([a, b])
+    assert f.script().endswith(f"B[v_i] = A[v_i] * T.int64({2**40})")

@@ -70,6 +70,10 @@ def test_equality_builds_eq_nodes_and_is_identity_as_truth_value() -> None:
     assert bool(x == x)
     assert bool(x != y)
     node = tir.if_then_else(x == y, x, y)
+    sel = tir.Select(x == y, x, y)  # type: ignore[arg-type]  # TVM code passes ``a == b`` here
+    assert isinstance(sel.condition, tir.EQ)
+    stmt = tir.IfThenElse(x != y, tir.Evaluate(0))  # type: ignore[arg-type]  # likewise
+    assert isinstance(stmt.condition, tir.NE)
     assert isinstance(node, tir.Call)
     assert isinstance(node.args[0], tir.EQ)
     with pytest.raises(DiagnosticError, match="truth value"):
@@ -403,3 +407,62 @@ def test_hundred_thousand_deep_expressions() -> None:
     interp = tir.interpreter.Interpreter()
     interp.env[y] = np.asarray(5, "int32")
     assert int(interp.eval(swapped)) == depth + 5
+
+
+@pytest.mark.spec("TIR-12")
+def test_heavily_shared_expressions_are_walked_once() -> None:
+    x = tir.Var("x", "int64")
+    e: tir.PrimExpr = x
+    for _ in range(40):  # a diamond ladder: its tree has 2**40 leaves
+        e = e + e
+    assert str(tir.Analyzer().simplify(e)) == f"x * T.int64({2**40})"
+    y = tir.Var("y", "int64")
+    swapped = tir.substitute(e, {x: y})
+    assert tvm.ir.structural_equal(swapped, e, map_free_vars=True)
+    interp = tir.interpreter.Interpreter()
+    interp.env[y] = np.asarray(3, "int64")
+    assert int(interp.eval(swapped)) == 3 * 2**40
+    assert len(list(tir.functor.post_order(e))) == 41
+
+
+@pytest.mark.spec("TIR-5")
+@pytest.mark.spec("TIR-9")
+def test_allocate_let_if_and_evaluate_statements() -> None:
+    out = tir.decl_buffer((4,), "int32", "Out")
+    scratch_var = tir.Var("scratch", "handle")
+    scratch = tir.Buffer(scratch_var, "int32", (tir.const(4),), "scratch")
+    po = tir.Var("po", "handle")
+    i, j, t = tir.Var("i"), tir.Var("j"), tir.Var("t")
+    fill = tir.For(
+        i, tir.const(0), tir.const(4), tir.ForKind.UNROLLED, tir.BufferStore(scratch, i * i, (i,))
+    )
+    branch = tir.IfThenElse(
+        (j % 2).equal(0),
+        tir.BufferStore(out, scratch[j] + t, (j,)),
+        tir.BufferStore(out, -scratch[j], (j,)),
+    )
+    use = tir.For(
+        j,
+        tir.const(0),
+        tir.const(4),
+        tir.ForKind.VECTORIZED,
+        tir.LetStmt(t, tir.const(100), branch),
+    )
+    body = tir.Allocate(
+        scratch_var,
+        "int32",
+        (tir.const(4),),
+        tir.const(True, "bool"),
+        tir.SeqStmt([fill, tir.Evaluate(tir.const(0)), use]),
+    )
+    f = tir.PrimFunc([po], body, None, {po: out}, {"global_symbol": "main"})
+    result = np.zeros(4, "int32")
+    tvm.build(f)(result)
+    assert result.tolist() == [100, -1, 104, -9]
+    text = f.script()
+    assert 'scratch = T.allocate([4], "int32", "global")' in text
+    assert "for i in T.unroll(4):" in text
+    assert "t: T.int32 = 100" in text
+    assert "for j in T.vectorized(4):" in text
+    assert "if j % 2 == 0:" in text
+    assert "Out[j] = 0 - scratch[j]" in text

@@ -61,6 +61,8 @@ def test_pad_dilate_flatten() -> None:
     check([x], out, [v], np.pad(v, widths, mode="symmetric"))
     out = topi.nn.mirror_pad(x, [0, 0, 2, 1], [0, 0, 1, 3], "REFLECT")
     check([x], out, [v], np.pad(v, widths, mode="reflect"))
+    out = topi.nn.edge_pad(x, [0, 1, 2, 0], [1, 0, 1, 3])
+    check([x], out, [v], np.pad(v, [(0, 1), (1, 0), (2, 1), (0, 3)], mode="edge"))
     check([x], topi.nn.dilate(x, [1, 1, 2, 3], 0.5), [v], tt.dilate_python(v, [1, 1, 2, 3], 0.5))
     check([x], topi.nn.flatten(x), [v], v.reshape(1, -1))
 
@@ -501,3 +503,32 @@ def test_references_follow_tvm_names() -> None:
         assert callable(getattr(tt, name)), name
     a = rnd(2, 3)
     np.testing.assert_allclose(tt.softmax_python(a).sum(-1), np.ones(2), rtol=1e-6)
+
+
+@pytest.mark.spec("TOPI-15")
+def test_relay_operators_get_te_computes() -> None:
+    from minitvm import relay
+    from minitvm.ir.op import Op, list_op_names
+    from minitvm.ir.type import TensorType
+    from minitvm.relay.expr import Call
+    from minitvm.topi import relay_compute
+
+    relay_compute.register()
+    relay_compute.register()  # idempotent
+    assert set(relay_compute.COMPUTES) <= set(list_op_names())
+    for name in ("add", "nn.conv2d", "sum", "take", "nn.batch_norm", "split"):
+        assert Op.get(name).definition.get_extra("FTVMCompute") is relay_compute.COMPUTES[name]
+    call = relay.nn.softmax(relay.var("x", shape=(2, 3)), axis=1)
+    assert isinstance(call, Call)
+    p = te.placeholder((2, 3), name="p")
+    (out,) = relay_compute.COMPUTES["nn.softmax"](call.attrs, [p], TensorType((2, 3), "float32"))
+    v = rnd(2, 3)
+    check([p], out, [v], tt.softmax_python(v, 1), rtol=1e-5)
+    shapes = [(2, 3, 2), (3,), (3,), (3,), (3,)]
+    d, g, b, m, var = (relay.var(f"a{i}", shape=s) for i, s in enumerate(shapes))
+    bn = relay.nn.batch_norm(d, g, b, m, var)
+    bn_call = bn.astuple()
+    assert isinstance(bn_call, Call)
+    phs = [te.placeholder(s) for s in shapes]
+    outs = relay_compute.COMPUTES["nn.batch_norm"](bn_call.attrs, phs, TensorType((2, 3, 2)))
+    assert len(outs) == 3

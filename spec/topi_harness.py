@@ -20,7 +20,7 @@ def run_interp(
 ) -> list[Array]:
     """Lower ``args + outs`` with create_prim_func and run it on the TIR interpreter."""
     func = te.create_prim_func([*args, *outs])
-    arrays = [np.ascontiguousarray(values[a]).copy() for a in args]
+    arrays = [np.array(values[a], copy=True, order="C") for a in args]
     results = [np.zeros(get_const_tuple(o.shape), dtype=o.dtype) for o in outs]
     tvm.build(func, target="interp")(*arrays, *results)
     return results

@@ -2,7 +2,10 @@
 
 ``minitvm demo`` is the main job: it builds small Relay programs, prints them, runs the core
 passes on them, prints each result and evaluates every version with the reference interpreter,
-checking that the passes preserved the results.
+checking that the passes preserved the results. The last two programs are networks: a small
+CNN and a transformer block, with parameters from ``relay.testing.create_workload``.
+``minitvm check FILE.rly`` and ``minitvm opt FILE.rly --passes A,B`` read Relay text
+(``minitvm.relay.parser.cli``).
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from minitvm.ir.module import IRModule
     from minitvm.ir.transform import Pass
+    from minitvm.relay.expr import Expr
 
-__all__ = ["main"]
+__all__ = ["demo", "demo_cnn", "demo_transformer", "main"]
 
 
 def _banner(title: str) -> None:
@@ -72,6 +76,74 @@ def _demo_program(
             print(f"interpreter after {name}: {'same results' if same else 'RESULTS DIFFER'}")
             if not same:
                 raise SystemExit(f"{name} changed the results of {title}")
+
+
+Inputs = dict[str, npt.NDArray[np.float32]]
+
+
+def _workload_inputs(net: Expr, data: npt.NDArray[np.float32]) -> tuple[IRModule, Inputs]:
+    """The module of ``net`` and its inputs: ``data`` and Xavier-initialized parameters."""
+    from minitvm.relay.testing import create_workload
+
+    mod, params = create_workload(net)
+    inputs: Inputs = {"data": data}
+    inputs.update({name: value.numpy().astype("float32") for name, value in params.items()})
+    return mod, inputs
+
+
+def demo_cnn(rng: np.random.Generator) -> tuple[IRModule, Inputs]:
+    """conv, batch_norm, relu, max pool, conv, batch_norm, relu, average pool, dense, softmax."""
+    from minitvm import relay
+    from minitvm.relay.testing import layers
+
+    net: Expr = relay.var("data", shape=(1, 3, 16, 16))
+    for i, channels in enumerate((8, 16), start=1):
+        net = layers.conv2d(
+            net, channels=channels, kernel_size=(3, 3), padding=(1, 1), name=f"conv{i}"
+        )
+        net = relay.nn.relu(layers.batch_norm_infer(net, name=f"bn{i}"))
+        pool = relay.nn.max_pool2d if i == 1 else relay.nn.avg_pool2d
+        net = pool(net, pool_size=(2, 2), strides=(2, 2))
+    net = layers.dense_add_bias(relay.nn.batch_flatten(net), units=10, name="fc")
+    net = relay.nn.softmax(net)
+    func = relay.Function(relay.analysis.free_vars(net), net)
+    return _workload_inputs(func, rng.standard_normal((1, 3, 16, 16)).astype("float32"))
+
+
+def demo_transformer(rng: np.random.Generator) -> tuple[IRModule, Inputs]:
+    """One pre-norm transformer block over 4 tokens of width 8: layer_norm, single-head
+    attention (dense projections, batch_matmul, softmax), a residual add, layer_norm and a
+    feed-forward network (matmul, GELU written with erf, matmul) with a residual add."""
+    from minitvm import relay
+    from minitvm.relay.testing import layers
+
+    seq, width, hidden = 4, 8, 16
+    x = relay.var("data", shape=(seq, width))
+
+    def norm(h: Expr, name: str) -> Expr:
+        gamma = layers.channel_param(h, f"{name}_gamma", -1)
+        return relay.nn.layer_norm(h, gamma, layers.channel_param(h, f"{name}_beta", -1))
+
+    def project(h: Expr, name: str, units: int) -> Expr:
+        return relay.nn.dense(h, layers.dense_weight(h, units, f"{name}_weight"), units=units)
+
+    h = norm(x, "ln1")
+    q, k, v = (relay.reshape(project(h, n, width), (1, seq, width)) for n in ("q", "k", "v"))
+    scores = relay.multiply(relay.nn.batch_matmul(q, k), relay.const(1 / np.sqrt(width)))
+    attn = relay.nn.batch_matmul(relay.nn.softmax(scores, axis=-1), v, transpose_b=False)
+    x1 = relay.add(x, project(relay.reshape(attn, (seq, width)), "out", width))
+    h = norm(x1, "ln2")
+    w1 = relay.var("ff1_weight", shape=(width, hidden))
+    ff = relay.nn.bias_add(relay.nn.matmul(h, w1), relay.var("ff1_bias", shape=(hidden,)), -1)
+    half = relay.const(0.5)
+    gelu = relay.multiply(
+        relay.multiply(half, ff),
+        relay.add(relay.const(1.0), relay.erf(relay.multiply(ff, relay.const(1 / np.sqrt(2))))),
+    )
+    w2 = relay.var("ff2_weight", shape=(hidden, width))
+    out = relay.add(x1, relay.nn.matmul(gelu, w2))
+    func = relay.Function(relay.analysis.free_vars(out), out)
+    return _workload_inputs(func, rng.standard_normal((seq, width)).astype("float32"))
 
 
 def demo() -> int:
@@ -128,14 +200,31 @@ def demo() -> int:
         {"w": np.arange(3, dtype="float32")},
         core_passes,
     )
+
+    # 4-5. networks: a small CNN and a transformer block
+    mod, inputs = demo_cnn(rng)
+    _demo_program("small CNN", mod, inputs, core_passes)
+    mod, inputs = demo_transformer(rng)
+    _demo_program("transformer block", mod, inputs, core_passes)
     print("\ndemo finished: every pass preserved the interpreter's results")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("check", "opt"):
+        # `check` and `opt` parse their own arguments (minitvm.relay.parser.cli).
+        from minitvm.relay.parser.cli import main_check, main_opt
+
+        return (main_check if argv[0] == "check" else main_opt)(argv[1:])
     parser = argparse.ArgumentParser(prog="minitvm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="build, transform and evaluate example programs")
+    for name, text in (
+        ("check", "parse and type check a Relay text file, print it typed"),
+        ("opt", "run passes on a Relay text file: opt FILE --passes A,B [--opt-level N]"),
+    ):
+        sub.add_parser(name, help=text, add_help=False)
     commands = {"demo": demo}
     args = parser.parse_args(argv)
     return commands[args.command]()

@@ -3,7 +3,8 @@
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
-from minitvm.relay import analysis, interpreter, op, testing, transform
+from minitvm.relay import analysis, build_module, interpreter, op, testing, transform
+from minitvm.relay.build_module import optimize
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
@@ -45,6 +46,7 @@ __all__ = [
     "TypeVar",
     "Var",
     "analysis",
+    "build_module",
     "const",
     "create_executor",
     "fromtext",
@@ -56,6 +58,7 @@ __all__ = [
     "op",
     "parse",
     "parse_expr",
+    "optimize",
     "annotation",
     "nn",
     *_op_algorithm_all,

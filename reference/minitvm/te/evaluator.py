@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import assert_never
+from typing import assert_never, overload
 
 import numpy as np
 
@@ -312,6 +312,17 @@ def _reduce(kind: str, vals: Array, axes: tuple[int, ...]) -> Array:
     if kind == "And":
         return np.asarray(np.all(vals, axis=axes))
     return np.asarray(np.any(vals, axis=axes))
+
+
+Inputs = Mapping[Tensor, "Array | NDArray | Sequence[object] | float | int"]
+
+
+@overload
+def evaluate(outputs: Tensor, inputs: Inputs) -> Array: ...
+
+
+@overload
+def evaluate(outputs: Sequence[Tensor], inputs: Inputs) -> list[Array]: ...
 
 
 def evaluate(

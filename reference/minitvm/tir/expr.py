@@ -773,6 +773,10 @@ class Select(PrimExprBase):
     dtype: str = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
+        from minitvm.tir.op import convert
+
+        for name in ("condition", "true_value", "false_value"):
+            object.__setattr__(self, name, convert(getattr(self, name)))
         _check_bool("Select", self.condition)
         if self.true_value.dtype != self.false_value.dtype:
             raise DiagnosticError(

@@ -67,11 +67,20 @@ class ForKind(IntEnum):
     THREAD_BINDING = 4
 
 
+def _convert_fields(node: StmtNode, *names: str) -> None:
+    """Accept ``a == b`` and Python numbers where expressions go, as TVM's constructors do."""
+    for name in names:
+        object.__setattr__(node, name, convert(getattr(node, name)))
+
+
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LetStmt(StmtNode):
     var: Var = dataclasses.field(metadata=DEF)
     value: PrimExpr
     body: Stmt
+
+    def __post_init__(self) -> None:
+        _convert_fields(self, "value")
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -83,7 +92,8 @@ class BufferStore(StmtNode):
     indices: tuple[PrimExpr, ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "indices", tuple(self.indices))
+        _convert_fields(self, "value")
+        object.__setattr__(self, "indices", tuple(convert(i) for i in self.indices))
         if len(self.indices) != len(self.buffer.shape):
             raise DiagnosticError(
                 f"BufferStore to {self.buffer.name}: {len(self.buffer.shape)} indices expected, "
@@ -107,7 +117,8 @@ class Allocate(StmtNode):
     body: Stmt
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "extents", tuple(self.extents))
+        object.__setattr__(self, "extents", tuple(convert(x) for x in self.extents))
+        _convert_fields(self, "condition")
 
 
 @dataclass(frozen=True, slots=True, eq=False, init=False, repr=False)
@@ -144,12 +155,22 @@ class IfThenElse(StmtNode):
     then_case: Stmt
     else_case: Stmt | None = None
 
+    def __post_init__(self) -> None:
+        _convert_fields(self, "condition")
+        if self.condition.dtype != "bool":
+            raise DiagnosticError(
+                f"IfThenElse: the condition must be bool, got {self.condition.dtype}"
+            )
+
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Evaluate(StmtNode):
     """Evaluate an expression for its effect (none, in minitvm)."""
 
     value: PrimExpr
+
+    def __post_init__(self) -> None:
+        _convert_fields(self, "value")
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -163,6 +184,9 @@ class For(StmtNode):
     body: Stmt
     thread_binding: str | None = None
     annotations: tuple[tuple[str, object], ...] = ()
+
+    def __post_init__(self) -> None:
+        _convert_fields(self, "min", "extent")
 
 
 @dataclass(frozen=True, slots=True, eq=False, init=False, repr=False)

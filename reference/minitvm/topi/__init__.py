@@ -4,7 +4,17 @@ Every operator builds TE tensors; ``te.evaluate`` computes them, ``te.create_pri
 lowers them. ``topi.testing`` holds independent numpy references.
 """
 
-from minitvm.topi import broadcast, math, nn, reduction, tensor, testing, transform, utils
+from minitvm.topi import (
+    broadcast,
+    math,
+    nn,
+    reduction,
+    relay_compute,
+    tensor,
+    testing,
+    transform,
+    utils,
+)
 from minitvm.topi.broadcast import (
     add,
     bitwise_and,
@@ -33,6 +43,8 @@ from minitvm.topi.broadcast import (
     power,
     right_shift,
     subtract,
+    trunc_divide,
+    trunc_mod,
 )
 from minitvm.topi.math import (
     abs,
@@ -176,6 +188,7 @@ __all__ = [
     "prod",
     "reduction",
     "reinterpret",
+    "relay_compute",
     "repeat",
     "reshape",
     "right_shift",
@@ -201,6 +214,8 @@ __all__ = [
     "transform",
     "transpose",
     "trunc",
+    "trunc_divide",
+    "trunc_mod",
     "utils",
     "where",
 ]

@@ -52,6 +52,8 @@ __all__ = [
     "power",
     "right_shift",
     "subtract",
+    "trunc_divide",
+    "trunc_mod",
 ]
 
 Operand = Tensor | ExprLike
@@ -138,6 +140,24 @@ def floor_divide(lhs: Operand, rhs: Operand) -> Tensor:
         return tir_op.floordiv(a, b)
 
     return _binary(lhs, rhs, f, "floor_divide")
+
+
+def trunc_divide(lhs: Operand, rhs: Operand) -> Tensor:
+    """Truncated division: ``divide`` on integers, ``trunc(a / b)`` on floats."""
+
+    def f(a: PrimExpr, b: PrimExpr) -> PrimExpr:
+        if is_float(a.dtype):
+            from minitvm.tir.intrin import trunc
+
+            return trunc(tir_op.div(a, b))
+        return tir_op.div(a, b)
+
+    return _binary(lhs, rhs, f, "trunc_divide")
+
+
+def trunc_mod(lhs: Operand, rhs: Operand) -> Tensor:
+    """Truncated remainder (``fmod`` on floats), as ``mod``."""
+    return _binary(lhs, rhs, tir_op.truncmod, "trunc_mod")
 
 
 def mod(lhs: Operand, rhs: Operand) -> Tensor:

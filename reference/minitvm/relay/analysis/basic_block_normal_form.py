@@ -10,9 +10,9 @@ from __future__ import annotations
 from minitvm.error import DiagnosticError
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
-from minitvm.relay.analysis.dependency_graph import DependencyGraph
 from minitvm.relay.analysis.scope import calc_scope
 from minitvm.relay.expr import Call, Expr, Var
+from minitvm.relay.expr_functor import post_order
 
 __all__ = ["check_basic_block_normal_form"]
 
@@ -32,11 +32,9 @@ def _describe(expr: Expr) -> str:
 def check_basic_block_normal_form(expr: Expr) -> bool:
     """True when ``expr`` is in basic block normal form; otherwise raises DiagnosticError
     naming a sub-expression that is shared between blocks and should have been bound."""
-    graph = DependencyGraph.create(expr)
-    _, lifted = calc_scope(graph)
+    lifted = calc_scope(expr).lifted
     if lifted:
-        order = {node.expr: i for i, node in enumerate(graph.post_dfs_order)}
-        first = min(lifted, key=order.__getitem__)
+        first = next(e for e in post_order(expr) if e in lifted)
         raise DiagnosticError(
             "basic block normal form: expected every value shared between blocks (If "
             f"branches, function bodies) to be let-bound, but a {_describe(first)} is used "

@@ -1,35 +1,43 @@
 """Lexical scopes of a Relay expression: where each sub-expression must be bound.
 
-This is TVM's ``CalcScope`` (``src/relay/transforms/to_a_normal_form.cc``) over the
-dependency graph of ``dependency_graph.py``. The root expression lives in the global scope;
-every other node lives in the *lowest common ancestor* (LCA) of the scopes of its uses, and a
-scope node (an If branch, a function body, a let body) opens a child scope of its owner's
-scope. Walking the graph parents-first (reverse post-order) gives every node its final scope
-in one pass.
+TVM's ``CalcScope`` (``src/relay/transforms/to_a_normal_form.cc``) over the dependency graph
+of ``src/relay/analysis/dependency_graph.cc``. That graph links each expression to its
+operands and adds a *scope node* wherever a lexical scope starts: each If branch, each
+function body (its parameters included), each let body (its variable and value included).
+The root lives in the global scope, a scope node opens a child of its owner's scope, and
+every other node lives in the *lowest common ancestor* (LCA) of the scopes of its uses.
 
-Two departures from TVM keep the pass linear and its result independent of traversal order:
+Here the graph stays implicit: one walk over the unique nodes in reverse post-order (every
+parent before its operands) knows each node's final scope when it reaches it, and pushes the
+scope of each use into the operand's running LCA. A scope node is just the child scope made
+for an If branch, a function body or a let body, recorded as that expression's sub-scope.
+
+Departures from TVM, which keep the analysis linear and independent of traversal order:
 
 * LCA uses skew-binary jump pointers (one extra pointer per scope), so it costs
-  O(log depth) instead of O(depth): a parameter used at every level of a 100,000-deep let
+  O(log depth) instead of O(depth): a constant used at every level of a 100,000-deep let
   chain would otherwise make the pass quadratic.
-* A node is *lifted* when its uses lie in more than one *block*, a block being the scope
-  opened by an If branch or a function body (let bodies continue their enclosing block).
-  TVM compares the LCA with the scope of the first use it happened to record, which depends
-  on the traversal order and can both miss a shared node and report a harmless one.
+* A bound variable lives in the scope its binder opens (in a well-formed program every use
+  is inside it), so its uses cost nothing; operators and global variables, values available
+  everywhere, get no scope.
+* An expression is *lifted* when its uses lie in more than one *block*, a block being the
+  scope opened by an If branch or a function body (let bodies continue their enclosing
+  block). TVM compares the LCA with the scope of the first use it happened to record, which
+  depends on the traversal order and can both miss a shared node and report a harmless one.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
+from typing import assert_never
 
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
-from minitvm.relay.analysis.dependency_graph import DependencyGraph, Node
-from minitvm.relay.expr import Constant, Expr, Let, Var
+from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.expr_functor import post_order
 from minitvm.relay.function import Function
 
-__all__ = ["NodeScopeMap", "Scope", "calc_scope", "child_scope", "global_scope", "lca"]
+__all__ = ["Scope", "ScopeMap", "calc_scope", "child_scope", "global_scope", "lca"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -43,9 +51,6 @@ class Scope:
     level: int
     jump: Scope
     block: Scope
-
-
-NodeScopeMap = dict[Node, Scope]
 
 
 def global_scope() -> Scope:
@@ -88,57 +93,90 @@ def lca(lhs: Scope, rhs: Scope) -> Scope:
     return lhs
 
 
-def _binder_scopes(dg: DependencyGraph) -> dict[Var, Node]:
-    """Each let variable and parameter, mapped to the scope node of its binder."""
-    binders: dict[Var, Node] = {}
-    for expr, node in dg.expr_node.items():
-        if isinstance(expr, Let):
-            binders[expr.var] = node.children[0]
-        elif isinstance(expr, Function):
-            for param in expr.params:
-                binders[param] = node.children[0]
-    return binders
+@dataclass(frozen=True, slots=True)
+class ScopeMap:
+    """The result of ``calc_scope``.
 
-
-def _common_scope(parents: list[Node], scopes: NodeScopeMap) -> tuple[Scope, bool]:
-    """The LCA of the parents' scopes, and whether they lie in more than one block."""
-    scope = scopes[parents[0]]
-    block = scope.block
-    mixed = False
-    for parent in itertools.islice(parents, 1, None):
-        other = scopes[parent]
-        if other is not scope:
-            mixed = mixed or other.block is not block
-            scope = lca(scope, other)
-    return scope, mixed
-
-
-def calc_scope(dg: DependencyGraph) -> tuple[NodeScopeMap, set[Expr]]:
-    """The scope of every graph node, and the expressions used from more than one block.
-
-    Operators and global variables get no scope: they are values available everywhere. A
-    bound variable lives in the scope its binder opens (all its uses are inside). Every other
-    node lives in the LCA of its uses; when those uses lie in more than one basic block the
-    node is *lifted*, unless it is a constant: basic block normal form binds the lifted
-    expressions (compound expressions and free variables), and a program in that form has
-    none.
+    ``scope`` gives every expression's scope (operators and globals excepted), ``sub_scopes``
+    the scopes an expression opens (If: the true and false branch; Function and Let: the
+    body), and ``lifted`` the compound expressions and free variables used from more than one
+    block: basic block normal form binds them, and a program in that form has none.
     """
-    scopes: NodeScopeMap = {}
-    lifted: set[Expr] = set()
-    binders = _binder_scopes(dg)
-    order = dg.post_dfs_order
-    root = order[-1]
-    for node in reversed(order):
-        expr = node.expr
-        if node is root:
-            scope = global_scope()
-        elif isinstance(expr, Op | GlobalVar):
-            continue
-        elif isinstance(expr, Var) and expr in binders:
-            scope = scopes[binders[expr]]
-        else:
-            scope, mixed = _common_scope(node.parents, scopes)
-            if mixed and expr is not None and not isinstance(expr, Constant):
-                lifted.add(expr)
-        scopes[node] = child_scope(scope, node.new_block) if node.new_scope else scope
-    return scopes, lifted
+
+    scope: dict[Expr, Scope]
+    sub_scopes: dict[Expr, tuple[Scope, ...]]
+    lifted: set[Expr]
+
+
+class _Calc:
+    def __init__(self, root: Expr) -> None:
+        self.scope: dict[Expr, Scope] = {root: global_scope()}
+        self.sub_scopes: dict[Expr, tuple[Scope, ...]] = {}
+        self.bound: set[Var] = set()
+        self.mixed: set[Expr] = set()
+
+    def use(self, operand: Expr, where: Scope) -> None:
+        """Fold one use of ``operand`` in scope ``where`` into its running LCA."""
+        if operand in self.bound or isinstance(operand, Op | GlobalVar):
+            return
+        current = self.scope.get(operand)
+        if current is None:
+            self.scope[operand] = where
+        elif current is not where:
+            if current.block is not where.block:
+                self.mixed.add(operand)
+            self.scope[operand] = lca(current, where)
+
+    def bind(self, var: Var, where: Scope) -> None:
+        self.scope[var] = where
+        self.bound.add(var)
+
+    def visit(self, expr: Expr) -> None:  # noqa: C901  (a flat dispatch over the union)
+        """Pass ``expr``'s (final) scope on to its operands."""
+        here = self.scope[expr]
+        match expr:
+            case Var() | GlobalVar() | Constant() | Op():
+                pass
+            case Call():
+                self.use(expr.op, here)
+                for arg in expr.args:
+                    self.use(arg, here)
+            case Tuple():
+                for field in expr.fields:
+                    self.use(field, here)
+            case TupleGetItem():
+                self.use(expr.tuple_value, here)
+            case If():
+                self.use(expr.cond, here)
+                then, other = child_scope(here, True), child_scope(here, True)
+                self.sub_scopes[expr] = (then, other)
+                self.use(expr.true_branch, then)
+                self.use(expr.false_branch, other)
+            case Function():
+                body = child_scope(here, True)
+                self.sub_scopes[expr] = (body,)
+                for param in expr.params:
+                    self.bind(param, body)
+                self.use(expr.body, body)
+            case Let():
+                body = child_scope(here, False)
+                self.sub_scopes[expr] = (body,)
+                self.bind(expr.var, body)
+                self.use(expr.value, body)
+                self.use(expr.body, body)
+            case _:
+                assert_never(expr)
+
+
+def calc_scope(root: Expr) -> ScopeMap:
+    """The scope of every sub-expression of ``root``, its sub-scopes, and the lifted set.
+
+    Walking the unique nodes in reverse post-order visits every node after all of its
+    parents, so its running LCA is final when its turn comes; no recursion over depth.
+    """
+    calc = _Calc(root)
+    for expr in reversed(post_order(root)):
+        if expr is root or not isinstance(expr, Op | GlobalVar):
+            calc.visit(expr)
+    lifted: set[Expr] = {e for e in calc.mixed if not isinstance(e, Constant)}
+    return ScopeMap(calc.scope, calc.sub_scopes, lifted)

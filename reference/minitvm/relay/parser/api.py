@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from minitvm.error import DiagnosticError
+from minitvm.error import DiagnosticError, InternalError
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import get_pass
 from minitvm.relay.expr import Expr
+from minitvm.relay.function import Function
 from minitvm.relay.parser.diagnostics import Diagnostics
 from minitvm.relay.parser.lexer import Lexed, tokenize
 from minitvm.relay.parser.metadata import MetadataError, load_metadata
@@ -73,13 +74,17 @@ def read_module(
 ) -> IRModule:
     """``parse`` without type checking: the module exactly as the text spells it."""
     text = _source(source)
-    globals_ = {gv.name_hint: gv for gv in init_module.functions} if init_module else {}
+    globals_ = {gv.name_hint: gv for gv in init_module.functions} if init_module is not None else {}
+    predefined = set(globals_)
     parser = _parser(text, source_name, globals_, init_meta_table)
     parser.version(required=True)
-    definitions = parser.definitions(set(globals_))
+    definitions = parser.definitions(predefined)
     parser.diags.check()
+    functions = parser.resolve_forward([function for _, function in definitions])
     mod = init_module.copy() if init_module is not None else IRModule()
-    for gv, function in definitions:
+    for (gv, _), function in zip(definitions, functions, strict=True):
+        if not isinstance(function, Function):
+            raise InternalError(f"@{gv.name_hint} was parsed as a {type(function).__name__}")
         mod[gv] = function
     return mod
 
@@ -109,4 +114,4 @@ def parse_expr(source: str, source_name: str = "string") -> Expr:
     if parser.peek().kind is not Tok.EOF:
         raise parser.unexpected([Tok.SEMI, Tok.EOF], "after an expression")
     parser.diags.check()
-    return expr
+    return parser.resolve_forward([expr])[0]

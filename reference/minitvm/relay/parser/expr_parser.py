@@ -8,9 +8,13 @@ TVM: ``Parser::ParseExpr``, ``ParseBindingExpr``, ``ParseExprBinOp``, ``ParseCal
                | binding+ expr                    the bindings scope over the rest
                | '{' expr '}'
                | binop
-    binding  ::= 'let' LOCAL (':' type)? '=' binop ';'
-               | GRAPH '=' binop ';'              a shared node, not a let
-    binop    ::= postfix (BINOP postfix)*         * / > + - > < > <= >= > == != (all left)
+    binding  ::= 'let' LOCAL (':' type)? '=' value ';'
+               | GRAPH '=' value ';'              a shared node, not a let
+    value    ::= binop
+               | 'let' LOCAL (':' type)? '=' value ';' binding* binop
+                                                  a let chain as a value (the printer's)
+    binop    ::= postfix (BINOP postfix)*         `* /`, then `+ -`, then `< > <= >=`,
+                                                  then `== !=`; all left-associative
     postfix  ::= atom ('(' args ')' | '.' INTEGER)*
     args     ::= (expr (',' expr)*)? (','? attrs)? | META     attrs or an attrs object
     atom     ::= INTEGER | FLOAT | BOOL | LOCAL | GLOBAL | GRAPH | META | IDENT (operator)
@@ -28,7 +32,8 @@ a sub-step, which keeps wide, shallow programs (a 90,000-line graph) fast.
 
 Scoping: a let, a function and each if branch or block open a scope; graph bindings
 ``%N`` are global to the whole text, as in TVM, so the printer's reuse of a temporary in a
-later scope reads back as the same shared node.
+later scope reads back as the same shared node. A temporary used before its binding line
+reads as a placeholder, replaced once the text is read (``forward``).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from minitvm.relay.function import Function
 from minitvm.relay.parser.attr_parser import AttrItems, AttrParser
 from minitvm.relay.parser.cursor import drive
 from minitvm.relay.parser.diagnostics import Diagnostics
+from minitvm.relay.parser.forward import CycleError, resolve_forward
 from minitvm.relay.parser.scopes import ScopeStack
 from minitvm.relay.parser.tokens import Tok, Token
 from minitvm.runtime.ndarray import NDArray
@@ -103,6 +109,8 @@ class ExprParser(AttrParser):
         super().__init__(tokens, diags, meta)
         self.scopes: ScopeStack[Var] = ScopeStack()
         self.graph: dict[int, Expr] = {}
+        self.forward: dict[int, tuple[Var, Token]] = {}
+        """Temporaries used before their binding: a placeholder and the first use of each."""
         self.globals = globals_
         self.global_uses: dict[str, Token] = {}
         """The first use of each global name, to report globals never defined."""
@@ -155,6 +163,29 @@ class ExprParser(AttrParser):
         if not self.scopes.bind_free(var.name_hint, var):
             self.error(tok, f"the free variable `%{var.name_hint}` is declared twice")
 
+    def resolve_forward(self, roots: list[Expr]) -> list[Expr]:
+        """``roots`` with the temporaries used before their binding replaced by their nodes
+        (see ``forward``); a temporary never bound, or bound to a node containing itself, is
+        an error."""
+        if not self.forward:
+            return roots
+        targets: dict[Var, Expr] = {}
+        for index, (placeholder, use) in self.forward.items():
+            bound = self.graph.get(index)
+            if bound is None:
+                self.error(use, f"the graph binding `{use.text}` is never defined")
+            else:
+                targets[placeholder] = bound
+        self.diags.check()
+        try:
+            memo = resolve_forward(roots, targets)
+        except CycleError as err:
+            use = next(tok for var, tok in self.forward.values() if var is err.placeholder)
+            raise self.fail(
+                use, f"the graph binding `{use.text}` is bound to a node using it"
+            ) from None
+        return [memo[root] for root in roots]
+
     # --- expressions ------------------------------------------------------------------------
 
     def expr(self) -> ExprStep:
@@ -180,15 +211,16 @@ class ExprParser(AttrParser):
             body = Let(Var(""), value, body, span=self.span_from(start))
         return body
 
-    def bindings(self) -> ExprStep:
-        """Let and graph bindings, then the rest of the expression as their body."""
+    def bindings(self, whole: bool = True) -> ExprStep:
+        """Let and graph bindings, then their body: the rest of the expression when
+        ``whole``, else one ``binop`` (a let chain written as a let value)."""
         lets: list[tuple[Var, Expr, int]] = []
         while True:
             tok = self.peek()
             if tok.kind is Tok.GRAPH and self.peek(1).kind is Tok.EQUAL:
                 self.advance()
                 self.advance()
-                value = yield from self.binop()
+                value = yield from self.bound_value()
                 self.expect(Tok.SEMI, "after a graph binding")
                 if int(tok.number) in self.graph:
                     self.error(tok, f"the graph binding `{tok.text}` is defined twice")
@@ -204,17 +236,24 @@ class ExprParser(AttrParser):
                 recursive = self.peek().kind is Tok.FN
                 if recursive:
                     self.scopes.bind(var.name_hint, var)
-                value = yield from self.binop()
+                value = yield from self.bound_value()
                 if not recursive:
                     self.scopes.bind(var.name_hint, var)
                 self.expect(Tok.SEMI, "after the value of a let")
                 lets.append((var, value, start))
             else:
-                body = yield self.expr()
+                body = (yield self.expr()) if whole else (yield from self.binop())
                 self.scopes.pop(len(lets))
                 for var, value, start in reversed(lets):
                     body = Let(var, value, body, span=self.span_from(start))
                 return body
+
+    def bound_value(self) -> ExprStep:
+        """The value of a let or graph binding: a ``binop``, or a let chain ending in one
+        (the printer writes a let whose value is a let that way, as TVM's does)."""
+        if self.peek().kind is Tok.LET:
+            return (yield self.bindings(whole=False))
+        return (yield from self.binop())
 
     def block(self, what: str) -> ExprStep:
         """``{ expr }`` in a scope of its own."""
@@ -281,11 +320,13 @@ class ExprParser(AttrParser):
         if kind is Tok.LOCAL:
             return self.local(tok)
         if kind is Tok.GRAPH:
-            bound = self.graph.get(int(tok.number))
-            if bound is None:
-                self.error(tok, f"the graph binding `{tok.text}` is not defined before this use")
-                return Var(tok.text)
-            return bound
+            index = int(tok.number)
+            bound = self.graph.get(index)
+            if bound is not None:
+                return bound
+            if index not in self.forward:
+                self.forward[index] = (Var(tok.text, span=self.token_span(tok)), tok)
+            return self.forward[index][0]
         if kind is Tok.INTEGER or kind is Tok.FLOAT or kind is Tok.BOOL:
             dtype = "bool" if kind is Tok.BOOL else tok.name
             data = self.literals.get((tok.text, dtype))

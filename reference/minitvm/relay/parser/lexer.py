@@ -34,11 +34,13 @@ from minitvm.relay.parser.tokens import KEYWORDS, OPERAND_END, Tok, Token
 __all__ = ["Lexed", "tokenize"]
 
 _NAME = r"\w*(?:[./]\w+)*"
+_WORD = r"[^\W\d]\w*"
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[fi][0-9]*)?"
 _MASTER = re.compile(
     rf"""
-      (?P<space>[ \t]+)
-    | (?P<newline>\r?\n)
+    [ \t]*  # spaces before a token are part of its match
+    (?:
+      (?P<newline>\r?\n)
     | (?P<comment>//[^\n]*)
     | (?P<graph>%[0-9]+(?!\w))
     | (?P<local>%[^\W\d]{_NAME})
@@ -46,10 +48,12 @@ _MASTER = re.compile(
     | (?P<meta>meta\[(?P<key>[^\]\s]*)\]\[(?P<index>[0-9]+)\])
     | (?P<special>(?:inf|nan)f[0-9]*(?!\w))
     | (?P<partial>match\?)
-    | (?P<ident>[^\W\d]{_NAME})
+    | (?P<ident>{_WORD}(?:[./]{_WORD})*)
     | (?P<number>{_NUMBER}(?!\w))
     | (?P<string>"(?:[^"\\\n]|\\.)*")
     | (?P<punct><=|>=|==|!=|/(?![/*])|[(){{}}\[\],.;:?+*<>=!])
+    | (?P<slow>)  # anything else, or the end: the slow path's
+    )
     """,
     re.VERBOSE,
 )
@@ -183,16 +187,18 @@ class _Lexer:
         line, line_start = self.line, self.line_start
         pos = self.pos
         match = _MASTER.match
-        while (m := match(src, pos)) is not None:
+        while (m := match(src, pos)) is not None:  # it always matches: see `slow`
             group = m.lastgroup
-            start, pos = m.span()
-            if group == "space" or group == "comment":
+            start, pos = m.span(group or 0)
+            if group == "slow":
+                break
+            if group == "comment":
                 continue
             if group == "newline":
                 line += 1
                 line_start = pos
                 continue
-            text = m.group()
+            text = src[start:pos]
             col = start - line_start + 1
             end_col = col + pos - start
             if group == "punct":
@@ -218,7 +224,12 @@ class _Lexer:
                 self.line, self.line_start = line, line_start
                 if group == "string":
                     append(self.string_token(start, pos))
-                elif tokens and tokens[-1].kind is Tok.PERIOD and not text.isdigit():
+                elif (
+                    group == "number"
+                    and tokens
+                    and tokens[-1].kind is Tok.PERIOD
+                    and not text.isdigit()
+                ):
                     # A projection index is digits only: `(%t).0.1` is two projections.
                     pos = start + len(text) - len(text.lstrip("0123456789"))
                     append(self.number_token(start, pos, src[start:pos], False))

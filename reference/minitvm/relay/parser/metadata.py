@@ -149,6 +149,11 @@ def load_metadata(text: str, global_var: Callable[[str], GlobalVar]) -> dict[str
         raise MetadataError(f"the metadata section is not valid JSON: {err}") from None
     if not isinstance(sections, dict):
         raise MetadataError("the metadata section must be a JSON object of lists")
+    if "root" in sections and "nodes" in sections:
+        raise MetadataError(
+            "this is TVM's own serialization (SaveJSON), which minitvm cannot read; "
+            "minitvm reads the metadata its printer writes"
+        )
     table: dict[str, list[object]] = {}
     for key, entries in sections.items():
         if not isinstance(entries, list):

@@ -19,13 +19,14 @@ from minitvm.relay.function import Function
 from minitvm.relay.parser.cursor import drive
 from minitvm.relay.parser.expr_parser import ExprParser
 from minitvm.relay.parser.tokens import Tok
+from minitvm.relay.printer import SEMVER
 
-__all__ = ["ModuleParser", "SEMVER"]
-
-SEMVER = "0.0.5"
+__all__ = ["ModuleParser"]
 
 
 class ModuleParser(ExprParser):
+    """Parses the header and the definitions of a module (and everything below them)."""
+
     def version(self, required: bool) -> None:
         """The ``#[version = "0.0.5"]`` header: required for modules, optional otherwise."""
         tok = self.peek()

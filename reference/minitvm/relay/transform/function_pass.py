@@ -2,7 +2,9 @@
 
 A function pass rewrites each Relay function of a module independently, skipping functions
 marked ``Compiler`` or ``SkipOptimization`` (and leaving PrimFuncs alone), then runs InferType
-on the whole module, as TVM does.
+on the whole module, as TVM does. A pass that reads checked types (``needs_types``) first runs
+InferType when some function of the module has not been typed: TVM requires the caller to have
+done so, and fails inside the pass otherwise.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ def skip_function(func: Function) -> bool:
 class FunctionPass(Pass):
     """Apply ``pass_func(func, mod, ctx)`` to every Relay function, then InferType."""
 
-    def __init__(self, pass_func: FunctionFunc, info: PassInfo) -> None:
+    def __init__(self, pass_func: FunctionFunc, info: PassInfo, needs_types: bool = False) -> None:
         self._func = pass_func
         self._info = info
+        self._needs_types = needs_types
 
     @override
     @property
@@ -44,11 +47,22 @@ class FunctionPass(Pass):
 
     @override
     def transform_module(self, mod: IRModule, ctx: PassContext) -> IRModule:
+        if self._needs_types and not _typed(mod):
+            mod = get_pass("InferType")._run(mod, ctx)
         updated = mod.copy()
         for gv, func in mod.functions.items():
             if isinstance(func, Function) and not skip_function(func):
                 updated[gv] = self._func(func, updated, ctx)
         return get_pass("InferType")._run(updated, ctx)
+
+
+def _typed(mod: IRModule) -> bool:
+    """Whether InferType has typed every Relay function (it types a function with its body)."""
+    return all(
+        func.checked_type_ is not None
+        for func in mod.functions.values()
+        if isinstance(func, Function)
+    )
 
 
 class _ClassPassDecorator:

@@ -2,29 +2,33 @@
 
 TVM's ``src/relay/transforms/to_a_normal_form.cc``. The algorithm has two phases:
 
-1. *Scopes.* Build the dependency graph and give every sub-expression the lowest common
-   ancestor of the scopes of its uses (``relay.analysis.scope.calc_scope``). If branches,
-   function bodies and let bodies open sub-scopes, so a value used only inside one branch is
-   bound inside it, and one shared by both branches is bound before the If.
+1. *Scopes.* Give every sub-expression the lowest common ancestor of the scopes of its uses
+   (``relay.analysis.scope.calc_scope``). If branches, function bodies and let bodies open
+   sub-scopes, so a value used only inside one branch is bound inside it, and one shared by
+   both branches is bound before the If.
 2. *Fill.* Rewrite the expression in post-DFS order (a call's arguments left to right, then
    its callee), pushing ``let fresh = node`` onto the let list of the node's scope and
    returning the fresh variable; each let list becomes a let chain where its scope ends.
    Constants are bound like any other value; variables, globals and operators are atomic.
    An existing ``let x = v`` binds v's result to x itself, and later references to v get x.
    A let used as a sub-expression is flattened into its enclosing scope and its result
-   re-bound. Primitive functions (and functions for an external ``Compiler``) are kept as
-   they are. The root is not bound: a module function stays a function whose body is a let
-   chain ending in a variable.
+   re-bound. Primitive functions (and functions for an external ``Compiler``) keep their
+   bodies. The root is not bound: a module function stays a function whose body is a let
+   chain ending in an atomic expression.
 
 The same ``Fill`` gives basic block normal form when told to bind only the lifted
 expressions (``to_basic_block_normal_form.py``). Both phases are iterative and linear in the
 number of unique nodes: the rewrite runs on a generator trampoline, let chains are walked in
-a loop, and flattening a let splices its let list instead of copying it.
+a loop, and flattening a let splices its let list instead of copying it (TVM copies it once
+per enclosing let, quadratic in the depth of a let chain).
 
 Deliberate differences from TVM: functions anywhere but the root are let-bound (TVM leaves a
 function unbound when it is not nested in another function, which only matters for
-``ToANormalFormExpr`` on a non-function), and ``on_device`` annotations get no special
-treatment.
+``ToANormalFormExpr`` on a non-function); ``let f = op`` (or a global) is bound where the
+let stands and later uses of the operator stay the operator (TVM hoists the binding to the
+common scope of every use of that operator and rewrites them all to ``f``); nested
+``Compiler`` functions keep their bodies like primitive ones; and ``on_device`` annotations
+get no special treatment.
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import ModulePass, PassContext, PassInfo, register_pass
-from minitvm.relay.analysis.dependency_graph import DependencyGraph
 from minitvm.relay.analysis.scope import Scope, calc_scope
 from minitvm.relay.analysis.variables import free_vars
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
@@ -117,9 +120,8 @@ class Fill:
     form), and the rest stay in place, still shared."""
 
     def __init__(self, root: Expr, bind_all: bool) -> None:
-        self._graph = DependencyGraph.create(root)
-        self._scopes, lifted = calc_scope(self._graph)
-        self._include: set[Expr] | None = None if bind_all else lifted
+        self._scopes = calc_scope(root)
+        self._include: set[Expr] | None = None if bind_all else self._scopes.lifted
         self._root = root
         self._memo: dict[Expr, Expr] = {}
         self._lists: dict[Scope, LetList] = {}
@@ -145,11 +147,11 @@ class Fill:
         return let_list
 
     def _list(self, expr: Expr) -> LetList:
-        return self._scope_list(self._scopes[self._graph.expr_node[expr]])
+        return self._scope_list(self._scopes.scope[expr])
 
     def _sub_list(self, expr: Expr, index: int) -> LetList:
-        """The let list of the ``index``-th sub-scope (graph child) of ``expr``."""
-        return self._scope_list(self._scopes[self._graph.expr_node[expr].children[index]])
+        """The let list of the ``index``-th scope ``expr`` opens."""
+        return self._scope_list(self._scopes.sub_scopes[expr][index])
 
     # --- binding ---------------------------------------------------------------------------
 
@@ -197,19 +199,17 @@ class Fill:
                 done = self._compound(expr, expr, var)
             case Function() if keeps_body(expr):
                 done = expr if expr is self._root else self._compound(expr, expr, var)
-            case Call() | Tuple() | TupleGetItem() | If() | Function() | Let():
-                return self._memoized(expr, var)
+            case Let():
+                return self._visit_let(expr, var)
+            case Call() | Tuple() | TupleGetItem() | If() | Function():
+                return self._visit(expr, var)
             case _:
                 assert_never(expr)
         self._memo[expr] = done
         return done
 
-    def _memoized(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:
-        result = yield from self._visit(expr, var)
-        self._memo[expr] = result
-        return result
-
-    def _visit(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:  # noqa: C901
+    def _visit(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:
+        """Rewrite a compound expression (not a let) and memoize the result."""
         match expr:
             case Call():
                 args: list[Expr] = []
@@ -227,23 +227,23 @@ class Fill:
                 now = TupleGetItem(tup, expr.index, span=expr.span)
             case If():
                 cond = yield (expr.cond, None)
-                then = self._sub_list(expr, 1).get((yield (expr.true_branch, None)))
-                other = self._sub_list(expr, 2).get((yield (expr.false_branch, None)))
+                then = self._sub_list(expr, 0).get((yield (expr.true_branch, None)))
+                other = self._sub_list(expr, 1).get((yield (expr.false_branch, None)))
                 now = If(cond, then, other, span=expr.span)
             case Function():
                 body = self._sub_list(expr, 0).get((yield (expr.body, None)))
                 now = Function(
                     expr.params, body, expr.ret_type, expr.type_params, expr.attrs, expr.span
                 )
-                if expr is self._root:
-                    return now
-            case Let():
-                return (yield from self._visit_let(expr, var))
-            case Var() | GlobalVar() | Constant() | Op():
-                raise InternalError("leaves are resolved without a generator")
+            case Var() | GlobalVar() | Constant() | Op() | Let():
+                raise InternalError("leaves and lets are resolved without this generator")
             case _:
                 assert_never(expr)
-        return self._compound(expr, now, var)
+        result: Expr = now
+        if not (isinstance(now, Function) and expr is self._root):  # the root stays unbound
+            result = self._compound(expr, now, var)
+        self._memo[expr] = result
+        return result
 
     def _visit_let(self, let: Let, var: Var | None) -> Step[_Request, Expr]:
         """A let chain in one loop: bind each value to its own variable going down, visit

@@ -8,8 +8,8 @@ those used from more than one block, bound in the lowest common ancestor scope o
 uses. Everything else stays where it is, sharing included; existing lets are kept, except
 that ``let y = x`` makes later references to ``x`` read ``y``, as in ToANormalForm.
 
-The pass rebuilds every node it passes through, so the result carries no checked types
-(run InferType again), and it returns a new module.
+The pass rebuilds every compound node it passes through, so the result carries no checked
+types (run InferType again), and it returns a new module.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ generator to run; memoisation is the rewriter's business.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import TypeAlias, TypeVar
+from types import GeneratorType
+from typing import TypeAlias, TypeVar, cast
 
 __all__ = ["Step", "drive"]
 
@@ -44,8 +45,10 @@ def drive(first: Step[_Req, _Res], resolve: Callable[[_Req], Step[_Req, _Res] | 
             answer = result
             continue
         resolved = resolve(request)
-        if isinstance(resolved, Generator):
+        if isinstance(resolved, GeneratorType):
             stack.append(resolved)
             answer = None
         else:
-            answer = resolved
+            # Steps are generator objects, so anything else is an answer. (The concrete
+            # type is checked rather than the Generator ABC, which is several times slower.)
+            answer = cast("_Res", resolved)

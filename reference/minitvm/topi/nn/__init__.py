@@ -31,7 +31,7 @@ from minitvm.topi.nn.loss import nll_loss
 from minitvm.topi.nn.lrn import lrn
 from minitvm.topi.nn.mapping import bias_add, scale_shift_nchw, scale_shift_nhwc
 from minitvm.topi.nn.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
-from minitvm.topi.nn.pad import mirror_pad, pad
+from minitvm.topi.nn.pad import edge_pad, mirror_pad, pad
 from minitvm.topi.nn.pooling import (
     adaptive_pool,
     adaptive_pool1d,
@@ -80,6 +80,7 @@ __all__ = [
     "depthwise_conv2d_nchw",
     "depthwise_conv2d_nhwc",
     "dilate",
+    "edge_pad",
     "fast_softmax",
     "flatten",
     "get_pad_tuple",

@@ -12,7 +12,7 @@ from minitvm.tir.expr import ExprLike, IntImm, PrimExpr, PrimExprBase, Var
 from minitvm.tir.op import convert
 from minitvm.topi.utils import get_const_tuple, simplify
 
-__all__ = ["mirror_pad", "pad"]
+__all__ = ["edge_pad", "mirror_pad", "pad"]
 
 
 def pad(
@@ -85,5 +85,25 @@ def mirror_pad(
             )
             index.append(simplify(high))
         return data(*index)
+
+    return compute(out_shape, body, name=name)
+
+
+def edge_pad(
+    data: Tensor,
+    pad_before: Sequence[int],
+    pad_after: Sequence[int] | None = None,
+    name: str = "EdgePadInput",
+) -> Tensor:
+    """Padding that repeats the edge element (numpy's ``mode="edge"``)."""
+    shape = get_const_tuple(data.shape)
+    before = [int(b) for b in pad_before]
+    after = [int(a) for a in (pad_after or pad_before)]
+    out_shape = [d + b + a for d, b, a in zip(shape, before, after, strict=True)]
+
+    def body(*idx: Var) -> PrimExpr:
+        return data(
+            *[tir_op.max(tir_op.min(idx[i] - before[i], n - 1), 0) for i, n in enumerate(shape)]
+        )
 
     return compute(out_shape, body, name=name)

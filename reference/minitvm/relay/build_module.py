@@ -1,0 +1,112 @@
+"""``relay.build_module``: the standard optimisation pipeline and parameter binding.
+
+TVM's ``python/tvm/relay/build_module.py`` (``optimize``, ``bind_params_by_name``) and the C++
+behind them: ``RelayBuildModule::OptimizeImpl`` in ``src/relay/backend/build_module.cc`` and
+``GetPassPrefix`` in ``src/relay/backend/utils.cc``. ``optimize`` binds the parameters into
+``main``, then runs TVM's pass sequence as one ``Sequential`` under the current PassContext
+and the target, so each pass runs or not by its ``opt_level`` (``required_pass`` and
+``disabled_pass`` apply), and finishes with InferType, Inline and InferType, run directly.
+
+The sequence is TVM's for a graph-executor build on one target. Passes minitvm does not
+provide are left out, in their place: see the SPEC's OPT chapter for the list. The passes
+``SimplifyExpr``, ``CombineParallelConv2D``, ``CombineParallelDense`` and ``FoldScaleAxis``
+take their places as soon as ``relay.transform`` defines them (``FuseOps`` already does).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+from minitvm.error import DiagnosticError, InternalError
+from minitvm.ir.module import IRModule
+from minitvm.ir.transform import Pass, Sequential
+from minitvm.relay import transform
+from minitvm.relay.function import Function
+from minitvm.relay.interpreter.executor import bind_params_by_name
+from minitvm.runtime.ndarray import NDArray
+from minitvm.target import Target
+
+__all__ = ["bind_params_by_name", "optimize"]
+
+
+def _optional(name: str, *args: int) -> list[Pass]:
+    """``relay.transform.<name>(*args)`` when minitvm defines that pass, else nothing."""
+    factory = getattr(transform, name, None)
+    if factory is None:
+        return []
+    made = factory(*args)
+    if not isinstance(made, Pass):
+        raise InternalError(f"relay.transform.{name} did not make a pass")
+    return [made]
+
+
+def pass_sequence(target: Target) -> list[Pass]:
+    """The passes ``optimize`` runs in one Sequential, in TVM's order (GetPassPrefix for one
+    target and the graph executor, then SplitArgs and FuseOps)."""
+    return [
+        transform.RemoveUnusedFunctions(["main"]),
+        transform.ToBasicBlockNormalForm(),
+        # qnn.Legalize, Legalize: not in minitvm.
+        transform.SimplifyInference(),
+        # TVM passes a skip callback here, but it answers False for every expression.
+        transform.EliminateCommonSubexpr(),
+        *_optional("CombineParallelConv2D", 3),
+        *_optional("CombineParallelDense", 3),
+        # CombineParallelBatchMatmul: not in minitvm.
+        transform.FoldConstant(),
+        *_optional("FoldScaleAxis"),
+        *_optional("SimplifyExpr"),
+        # CanonicalizeCast: not in minitvm.
+        transform.CanonicalizeOps(),
+        # FlattenAtrousConv: not in minitvm.
+        transform.InferType(),
+        # AlterOpLayout, SimplifyExprPostAlterOp: not in minitvm.
+        transform.FastMath(),
+        transform.FoldConstant(),
+        transform.SplitArgs(target.max_function_args),
+        # PlanDevices: not in minitvm (one device).
+        *_optional("FuseOps"),
+    ]
+
+
+def optimize(
+    mod: IRModule | Function,
+    target: str | Target | None = None,
+    params: Mapping[str, object] | None = None,
+) -> tuple[IRModule, dict[str, NDArray]]:
+    """TVM's ``relay.optimize``: the optimised module, and the parameters still to be passed
+    at run time (none: every given parameter is bound into ``main`` as a constant).
+
+    ``target`` defaults to the current target, else ``llvm``. A Function instead of a module
+    is accepted with a DeprecationWarning, as in TVM. The input is not changed.
+    """
+    if isinstance(mod, Function):
+        if params:
+            mod = bind_params_by_name(mod, params)
+        mod = IRModule.from_expr(mod)
+        warnings.warn(
+            "relay.optimize: pass an IRModule; passing a relay.Function is deprecated",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    elif not isinstance(mod, IRModule):
+        raise DiagnosticError(
+            f"relay.optimize: expected an IRModule (or a relay.Function), got {type(mod).__name__}"
+        )
+    if params:
+        main = mod["main"]
+        if not isinstance(main, Function):
+            raise DiagnosticError("relay.optimize: params need a Relay function @main")
+        mod = mod.copy()
+        mod["main"] = bind_params_by_name(main, params)
+    if target is None:
+        target = Target.current() or Target("llvm")
+    elif not isinstance(target, Target):
+        target = Target(target)
+    with target:
+        mod = Sequential(pass_sequence(target))(mod)
+        mod = transform.InferType()(mod)
+        mod = transform.Inline()(mod)
+        mod = transform.InferType()(mod)
+    return mod, {}
