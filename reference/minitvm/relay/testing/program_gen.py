@@ -85,9 +85,7 @@ class OpSpec:
     sampler: OpSampler
 
 
-OP_SPECS: tuple[OpSpec, ...] = tuple(
-    OpSpec(name, sampler) for name, sampler in SAMPLERS.items() if sampler.in_programs
-)
+OP_SPECS: tuple[OpSpec, ...] = tuple(OpSpec(name, sampler) for name, sampler in SAMPLERS.items())
 
 
 @dataclass

@@ -35,11 +35,11 @@ __all__ = [
     "SampleFn",
     "axis_of",
     "castable",
-    "in_layout",
-    "permuted",
     "dtype_of",
     "flag",
+    "in_layout",
     "invalid_axis",
+    "permuted",
     "shape_of",
     "tensor",
 ]
@@ -125,15 +125,13 @@ class OpSampler:
     ``accepts`` lists the dtypes the first tensor argument may have (the generic invalid
     variant draws one outside it). ``bounded`` promises that when every argument is a float
     tensor holding values in ``[-1, 1]``, every float result does too (a program generator
-    then needs no guard before the next operator). ``in_programs`` is false for operators a
-    program generator should not draw.
+    then needs no guard before the next operator).
     """
 
     valid: SampleFn
     invalid: tuple[SampleFn, ...] = ()
     accepts: tuple[str, ...] = ALL
     bounded: bool = False
-    in_programs: bool = True
 
 
 # --- shared strategies -------------------------------------------------------------------------
