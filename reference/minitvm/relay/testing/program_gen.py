@@ -1,11 +1,19 @@
 """Hypothesis strategies generating well-typed Relay programs, for the conformance suites.
 
-A program is built as a block of bindings over a pool of typed expressions. Each step draws an
-operator from ``OP_SPECS`` whose argument types the pool can supply, or a structural construct:
-a let binding, a tuple and its projections, an ``if`` whose branches are nested blocks, a closure
-applied to an argument, or a call of a module-level function. Sub-expressions are reused, so
-programs are DAGs with sharing. Values stay finite: inputs lie in [-1, 1] and the operators
-drawn are ones that keep them bounded (or merely grow them polynomially).
+A program is built as a block of bindings over a pool of typed expressions. Each step calls an
+operator drawn from the whole registered set, through its sampler in ``op_samplers``, or adds a
+structural construct: a let binding, a tuple and its projections, an ``if`` whose branches are
+nested blocks, a closure applied to an argument, or a call of a module-level function.
+Sub-expressions are reused, so programs are DAGs with sharing.
+
+Values stay finite. Inputs lie in [-1, 1], and every operator argument is fed from the pool
+through a guard that puts it in the sampler's domain: a pool entry not known to lie in
+[-1, 1] goes through ``tanh`` first, then an affine map takes [-1, 1] to the domain (positive
+for ``log``, inside (-1, 1) for ``atanh``...), ``round`` and ``cast`` give integers, and
+``greater`` bools. An argument of another shape is read from a pool entry with ``take`` at
+constant indices, so every operator can consume what came before it. An operator's float
+results are known to lie in [-1, 1] when its sampler is ``bounded`` and every argument it got
+did; no guard is needed before they are used again.
 
 Types are computed as programs are built, by the operators' own type relations, so a drawn
 program is well typed by construction; InferType is still run on it by the properties.
@@ -15,7 +23,8 @@ Generation recurses only over construct nesting, which is bounded by ``GenConfig
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +42,7 @@ from minitvm.relay.function import Function
 from minitvm.relay.op import reduce as reduce_ops
 from minitvm.relay.op import tensor as tensor_ops
 from minitvm.relay.op import transform as transform_ops
-from minitvm.relay.op.nn import nn as nn_ops
+from minitvm.relay.testing.op_samplers import SAMPLERS, Arg, OpSampler, valid_calls
 
 __all__ = ["GenConfig", "OpSpec", "OP_SPECS", "Program", "programs"]
 
@@ -70,103 +79,49 @@ class Program:
 
 @dataclass(frozen=True)
 class OpSpec:
-    """How to build a call of one operator from typed pool entries.
-
-    ``arity`` pool entries satisfying ``accepts`` are drawn; ``build(draw, args, types)`` makes
-    the call (drawing attributes) or returns None when no valid attributes exist.
-    """
+    """An operator programs may call, and the sampler that builds its calls."""
 
     name: str
-    arity: int
-    accepts: Callable[[TensorType], bool]
-    build: Callable[[st.DrawFn, list[Expr], list[TensorType]], Expr | None]
+    sampler: OpSampler
 
 
-def _float(t: TensorType) -> bool:
-    return t.dtype == "float32"
+OP_SPECS: tuple[OpSpec, ...] = tuple(OpSpec(name, sampler) for name, sampler in SAMPLERS.items())
 
 
-def _ranked(t: TensorType) -> bool:
-    return t.dtype == "float32" and len(t.shape) >= 1
+@dataclass
+class _Entry:
+    """A typed expression of the pool; ``unit``: a float tensor known to lie in [-1, 1]."""
 
-
-def _call(name: str, args: Sequence[Expr]) -> Call:
-    return Call(Op.get(name), args)
-
-
-def _unary(name: str) -> OpSpec:
-    return OpSpec(name, 1, _float, lambda draw, a, t: _call(name, a))
-
-
-def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    for x, y in zip(reversed(a), reversed(b), strict=False):
-        if x != y and x != 1 and y != 1:
-            return False
-    return True
-
-
-def _binary(name: str) -> OpSpec:
-    def build(draw: st.DrawFn, a: list[Expr], t: list[TensorType]) -> Expr | None:
-        if not _broadcastable(t[0].shape, t[1].shape):
-            return None
-        return _call(name, a)
-
-    return OpSpec(name, 2, _float, build)
-
-
-def _sum(draw: st.DrawFn, a: list[Expr], t: list[TensorType]) -> Expr | None:
-    ndim = len(t[0].shape)
-    axis = draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1))) if ndim else None
-    return reduce_ops.sum(a[0], axis=axis, keepdims=draw(st.booleans()))
-
-
-def _transpose(draw: st.DrawFn, a: list[Expr], t: list[TensorType]) -> Expr | None:
-    perm = draw(st.permutations(range(len(t[0].shape))))
-    return transform_ops.transpose(a[0], axes=list(perm))
-
-
-def _reshape_flat(draw: st.DrawFn, a: list[Expr], t: list[TensorType]) -> Expr | None:
-    return transform_ops.reshape(a[0], newshape=[-1])
-
-
-def _expand_dims(draw: st.DrawFn, a: list[Expr], t: list[TensorType]) -> Expr | None:
-    ndim = len(t[0].shape)
-    return transform_ops.expand_dims(a[0], axis=draw(st.integers(-ndim - 1, ndim)))
-
-
-def _softmax(draw: st.DrawFn, a: list[Expr], t: list[TensorType]) -> Expr | None:
-    ndim = len(t[0].shape)
-    return nn_ops.softmax(a[0], axis=draw(st.integers(-ndim, ndim - 1)))
-
-
-OP_SPECS: tuple[OpSpec, ...] = (
-    _unary("negative"),
-    _unary("tanh"),
-    _unary("sigmoid"),
-    _unary("nn.relu"),
-    _binary("add"),
-    _binary("subtract"),
-    _binary("multiply"),
-    OpSpec("sum", 1, _float, _sum),
-    OpSpec("transpose", 1, _ranked, _transpose),
-    OpSpec("reshape", 1, _float, _reshape_flat),
-    OpSpec("expand_dims", 1, _float, _expand_dims),
-    OpSpec("nn.softmax", 1, _ranked, _softmax),
-)
+    expr: Expr
+    type: Type
+    unit: bool = False
 
 
 @dataclass
 class _Scope:
     """Typed expressions usable at this point of the program (outer scopes included)."""
 
-    pool: list[tuple[Expr, Type]] = field(default_factory=list)
+    pool: list[_Entry] = field(default_factory=list)
     bindings: list[tuple[Var, Expr]] = field(default_factory=list)
 
     def child(self) -> _Scope:
         return _Scope(list(self.pool))
 
-    def tensors(self) -> list[tuple[Expr, TensorType]]:
-        return [(e, t) for e, t in self.pool if isinstance(t, TensorType)]
+    def tensors(self) -> list[_Entry]:
+        return [e for e in self.pool if isinstance(e.type, TensorType)]
+
+
+def _tensor(entry: _Entry) -> TensorType:
+    assert isinstance(entry.type, TensorType)
+    return entry.type
+
+
+def _is_float(dtype: str) -> bool:
+    return dtype.startswith("float")
+
+
+def _scalar(value: float) -> Expr:
+    return const(np.float32(value), dtype="float32")
 
 
 class _Builder:
@@ -184,63 +139,107 @@ class _Builder:
         self.counter += 1
         return f"{prefix}{self.counter}"
 
-    def add(self, scope: _Scope, expr: Expr, ty: Type) -> None:
+    def add(self, scope: _Scope, expr: Expr, ty: Type, unit: bool = False) -> Expr:
+        """Add ``expr`` to the pool (let-bound now and then); returns how to refer to it."""
         if self.config.allow_let and self.draw(st.booleans()):
             v = var(self.fresh("v"), ty)
             scope.bindings.append((v, expr))
-            scope.pool.append((v, ty))
-        else:
-            scope.pool.append((expr, ty))
+            expr = v
+        unit = unit and isinstance(ty, TensorType) and _is_float(ty.dtype)
+        scope.pool.append(_Entry(expr, ty, unit))
+        return expr
 
-    def pick(self, items: Sequence[tuple[Expr, TensorType]]) -> tuple[Expr, TensorType]:
-        index = self.draw(st.integers(0, len(items) - 1))
-        return items[index]
+    def pick(self, items: Sequence[_Entry]) -> _Entry:
+        return items[self.draw(st.integers(0, len(items) - 1))]
+
+    # --- feeding operator arguments -------------------------------------------------------
+
+    def feed(self, scope: _Scope, arg: Arg) -> Expr:
+        if arg.value is not None:
+            return const(arg.value, dtype=str(arg.value.dtype))
+        if isinstance(arg.type, TupleType):
+            fields = [f for f in arg.type.fields if isinstance(f, TensorType)]
+            return Tuple([self.feed_tensor(scope, f, arg) for f in fields])
+        return self.feed_tensor(scope, arg.type, arg)
+
+    def feed_tensor(self, scope: _Scope, ty: TensorType, arg: Arg) -> Expr:
+        """An expression of type ``ty`` whose values lie in ``arg``'s domain."""
+        exact = [e for e in scope.tensors() if e.type == ty]
+        default_domain = arg.low is None and arg.high is None and not arg.nonzero
+        if exact and ty.dtype == "bool" and self.draw(st.booleans()):
+            return self.pick(exact).expr
+        if exact and _is_float(ty.dtype) and default_domain and self.draw(st.integers(0, 3)):
+            entry = self.pick(exact)
+            return entry.expr if entry.unit else tensor_ops.tanh(entry.expr)
+        return self.coerce(scope, ty, arg)
+
+    def coerce(self, scope: _Scope, ty: TensorType, arg: Arg) -> Expr:
+        """Read ``ty``'s elements from a pool entry (``take`` at constant indices), squash
+        them into [-1, 1] and map them to the domain."""
+        src = self.pick([e for e in scope.tensors() if math.prod(_tensor(e).shape) > 0])
+        src_ty = _tensor(src)
+        x, unit = src.expr, src.unit
+        if src_ty.shape != ty.shape:
+            n = math.prod(src_ty.shape)
+            offset = self.draw(st.integers(0, n - 1))
+            idx = ((np.arange(math.prod(ty.shape)) + offset) % n).reshape(ty.shape)
+            x = transform_ops.take(x, const(idx.astype("int32"), dtype="int32"))
+        if src_ty.dtype != "float32":
+            unit = unit or src_ty.dtype == "bool"
+            x = transform_ops.cast(x, "float32")
+        if not unit:
+            x = tensor_ops.tanh(x)
+        return _to_domain(x, ty, arg)
+
+    # --- steps ---------------------------------------------------------------------------------
 
     def step_op(self, scope: _Scope) -> None:
-        spec = self.draw(st.sampled_from(self.specs))
-        candidates = [(e, t) for e, t in scope.tensors() if spec.accepts(t)]
-        if not candidates:
-            return
-        chosen = [self.pick(candidates) for _ in range(spec.arity)]
-        call = spec.build(self.draw, [e for e, _ in chosen], [t for _, t in chosen])
-        if call is None:
-            return
-        assert isinstance(call, Call)
-        out = _relation_type(call, [t for _, t in chosen])
-        self.add(scope, call, out)
+        # A wide integer spreads the choice over the whole set (a plain sampled_from favours
+        # the first few operators).
+        spec = self.specs[self.draw(st.integers(0, 2**32 - 1)) % len(self.specs)]
+        hint = _tensor(self.pick(scope.tensors()))
+        call = self.draw(valid_calls(spec.name, hint))
+        args = [self.feed(scope, a) for a in call.args]
+        expr = Call(Op.get(spec.name), args, call.attrs)
+        out = _relation_type(expr, call.arg_types())
+        unit = spec.sampler.bounded and all(_float_unit(a) for a in call.args)
+        ref = self.add(scope, expr, out, unit)
+        if isinstance(out, TupleType) and out.fields:
+            index = self.draw(st.integers(0, len(out.fields) - 1))
+            self.add(scope, TupleGetItem(ref, index), out.fields[index], unit)
 
     def step_tuple(self, scope: _Scope) -> None:
         tensors = scope.tensors()
         n = self.draw(st.integers(1, min(3, len(tensors))))
         chosen = [self.pick(tensors) for _ in range(n)]
-        tup = Tuple([e for e, _ in chosen])
-        self.add(scope, tup, TupleType([t for _, t in chosen]))
+        tup = Tuple([e.expr for e in chosen])
+        self.add(scope, tup, TupleType([e.type for e in chosen]))
         index = self.draw(st.integers(0, n - 1))
-        self.add(scope, TupleGetItem(tup, index), chosen[index][1])
+        self.add(scope, TupleGetItem(tup, index), chosen[index].type, chosen[index].unit)
 
     def step_if(self, scope: _Scope, depth: int) -> None:
-        a, _ = self.pick(scope.tensors())
-        b, _ = self.pick(scope.tensors())
+        floats = [e for e in scope.tensors() if _tensor(e).dtype == "float32"]
+        a, b = self.pick(floats).expr, self.pick(floats).expr
         cond = tensor_ops.less(reduce_ops.sum(a), reduce_ops.sum(b))
-        _, ty = self.pick(scope.tensors())
+        ty = _tensor(self.pick(scope.tensors()))
         then = self.block(scope.child(), depth + 1, ty)
         other = self.block(scope.child(), depth + 1, ty)
         self.add(scope, If(cond, then, other), ty)
 
     def step_closure(self, scope: _Scope, depth: int) -> None:
-        arg, arg_ty = self.pick(scope.tensors())
-        param = var(self.fresh("p"), arg_ty)
+        arg = self.pick(scope.tensors())
+        param = var(self.fresh("p"), arg.type)
         inner = scope.child()
-        inner.pool.append((param, arg_ty))
-        _, ret_ty = self.pick(inner.tensors())
+        inner.pool.append(_Entry(param, arg.type, arg.unit))
+        ret_ty = _tensor(self.pick(inner.tensors()))
         body = self.block(inner, depth + 1, ret_ty)
         fn = Function([param], body, ret_ty)
         if self.config.allow_let and self.draw(st.booleans()):
             fvar = var(self.fresh("f"))
             scope.bindings.append((fvar, fn))
-            self.add(scope, Call(fvar, [arg]), ret_ty)
+            self.add(scope, Call(fvar, [arg.expr]), ret_ty)
         else:
-            self.add(scope, Call(fn, [arg]), ret_ty)
+            self.add(scope, Call(fn, [arg.expr]), ret_ty)
 
     def step_global(self, scope: _Scope, depth: int) -> None:
         reuse: bool = self.draw(st.booleans())
@@ -248,21 +247,23 @@ class _Builder:
             gv, _, arg_tys, ret_ty = self.globals[self.draw(st.integers(0, len(self.globals) - 1))]
             args = []
             for t in arg_tys:
-                matching = [(e, u) for e, u in scope.tensors() if u == t]
+                matching = [e for e in scope.tensors() if e.type == t]
                 if not matching:
                     return
-                args.append(self.pick(matching)[0])
+                args.append(self.pick(matching).expr)
             self.add(scope, Call(gv, args), ret_ty)
             return
-        arg, arg_ty = self.pick(scope.tensors())
+        arg = self.pick(scope.tensors())
+        arg_ty = _tensor(arg)
         param = var(self.fresh("g"), arg_ty)
-        inner = _Scope([(param, arg_ty)])
-        _, ret_ty = self.pick(inner.tensors())
+        # The constant keeps a non-empty tensor in reach whatever the parameter's shape.
+        inner = _Scope([_Entry(param, arg_ty), _half()])
+        ret_ty = arg_ty
         body = self.block(inner, depth + 1, ret_ty)
         gv = GlobalVar(name_hint=self.fresh("func"))
         func = Function([param], body, ret_ty)
         self.globals.append((gv, func, [arg_ty], ret_ty))
-        self.add(scope, Call(gv, [arg]), ret_ty)
+        self.add(scope, Call(gv, [arg.expr]), ret_ty)
 
     def block(self, scope: _Scope, depth: int, result: TensorType | None = None) -> Expr:
         steps = self.draw(st.integers(1, self.config.max_steps if depth == 0 else 3))
@@ -280,28 +281,59 @@ class _Builder:
         if self.config.allow_tuple:
             kinds.append("tuple")
         for _ in range(steps):
-            kind = self.draw(st.sampled_from(kinds))
-            if kind == "op":
-                self.step_op(scope)
-            elif kind == "tuple":
-                self.step_tuple(scope)
-            elif kind == "if":
-                self.step_if(scope, depth)
-            elif kind == "closure":
-                self.step_closure(scope, depth)
-            else:
-                self.step_global(scope, depth)
+            self.step(scope, depth, self.draw(st.sampled_from(kinds)))
         if result is None:
             tensors = scope.tensors()
             n = self.draw(st.integers(1, min(2, len(tensors))))
-            picks = [tensors[-1 - i][0] for i in range(n)]
+            picks = [tensors[-1 - i].expr for i in range(n)]
             body: Expr = picks[0] if n == 1 else Tuple(picks)
         else:
-            matching = [e for e, t in scope.tensors() if t == result]
+            matching = [e.expr for e in scope.tensors() if e.type == result]
             body = matching[self.draw(st.integers(0, len(matching) - 1))]
         for v, value in reversed(scope.bindings):
             body = Let(v, value, body)
         return body
+
+    def step(self, scope: _Scope, depth: int, kind: str) -> None:
+        if kind == "op":
+            if self.specs:
+                self.step_op(scope)
+        elif kind == "tuple":
+            self.step_tuple(scope)
+        elif kind == "if":
+            self.step_if(scope, depth)
+        elif kind == "closure":
+            self.step_closure(scope, depth)
+        else:
+            self.step_global(scope, depth)
+
+
+def _float_unit(arg: Arg) -> bool:
+    """Whether ``arg`` is a float tensor (or tuple of them) whose domain lies in [-1, 1]."""
+    fields = arg.type.fields if isinstance(arg.type, TupleType) else (arg.type,)
+    floats = all(isinstance(f, TensorType) and _is_float(f.dtype) for f in fields)
+    return floats and arg.value is None and arg.in_unit()
+
+
+def _to_domain(x: Expr, ty: TensorType, arg: Arg) -> Expr:
+    """``x`` (float32 in [-1, 1]) mapped onto ``arg``'s domain in ``ty``'s dtype."""
+    if ty.dtype == "bool":
+        return tensor_ops.greater(x, _scalar(0.0))
+    lo, hi = arg.bounds(ty.dtype)
+    if not _is_float(ty.dtype):
+        info = np.iinfo(ty.dtype)
+        lo = max(math.ceil(lo), int(info.min), 1 if arg.nonzero else int(info.min))
+        hi = max(min(math.floor(hi), int(info.max)), lo)
+    if (lo, hi) != (-1, 1):
+        x = tensor_ops.multiply(x, _scalar((hi - lo) / 2))
+        x = tensor_ops.add(x, _scalar((hi + lo) / 2))
+    if not _is_float(ty.dtype):
+        x = tensor_ops.round(x)
+    return x if ty.dtype == "float32" else transform_ops.cast(x, ty.dtype)
+
+
+def _half() -> _Entry:
+    return _Entry(const(0.5), TensorType((), "float32"), unit=True)
 
 
 def _registered(name: str) -> bool:
@@ -312,7 +344,7 @@ def _registered(name: str) -> bool:
     return True
 
 
-def _relation_type(call: Call, arg_types: list[TensorType]) -> Type:
+def _relation_type(call: Call, arg_types: list[Type]) -> Type:
     assert isinstance(call.op, Op)
     rel = call.op.definition.type_rel
     assert rel is not None
@@ -331,8 +363,8 @@ def programs(draw: st.DrawFn, config: GenConfig | None = None) -> Program:
         shape = draw(st.sampled_from(SHAPES))
         p = var(f"x{i}", TensorType(shape, "float32"))
         params.append(p)
-        scope.pool.append((p, TensorType(shape, "float32")))
-    scope.pool.append((const(0.5), TensorType((), "float32")))
+        scope.pool.append(_Entry(p, TensorType(shape, "float32"), unit=True))
+    scope.pool.append(_half())
     body = builder.block(scope, 0)
     mod = IRModule()
     for gv, func, _, _ in builder.globals:
