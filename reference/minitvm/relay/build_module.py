@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from minitvm.error import DiagnosticError, InternalError
 from minitvm.ir.module import IRModule
@@ -27,7 +28,10 @@ from minitvm.relay.interpreter.executor import bind_params_by_name
 from minitvm.runtime.ndarray import NDArray
 from minitvm.target import Target
 
-__all__ = ["bind_params_by_name", "optimize"]
+if TYPE_CHECKING:
+    from minitvm.relay.backend.build import GraphExecutorFactoryModule
+
+__all__ = ["bind_params_by_name", "build", "optimize"]
 
 
 def _optional(name: str, *args: int) -> list[Pass]:
@@ -110,3 +114,18 @@ def optimize(
         mod = transform.Inline()(mod)
         mod = transform.InferType()(mod)
     return mod, {}
+
+
+def build(
+    ir_mod: IRModule | Function,
+    target: str | Target | None = None,
+    target_host: str | Target | None = None,
+    executor: object = None,
+    runtime: object = None,
+    params: Mapping[str, object] | None = None,
+    mod_name: str = "default",
+) -> GraphExecutorFactoryModule:
+    """TVM's ``relay.build``: see ``minitvm.relay.backend.build``."""
+    from minitvm.relay.backend.build import build as build_graph
+
+    return build_graph(ir_mod, target, target_host, executor, runtime, params, mod_name)
