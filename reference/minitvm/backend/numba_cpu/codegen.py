@@ -38,13 +38,18 @@ from minitvm.backend.numba_cpu.expr_codegen import (
     dtype_range,
     wrap,
 )
+from minitvm.backend.numba_cpu.loop_patterns import (
+    Reduction,
+    parallel_prefix,
+    reduction_plan,
+    stores,
+)
 from minitvm.backend.numba_cpu.options import CompileOptions
-from minitvm.error import DiagnosticError
+from minitvm.error import DiagnosticError, InternalError
 from minitvm.runtime.dtype import is_float, is_uint
 from minitvm.tir.buffer import Buffer
-from minitvm.tir.expr import BufferLoad, IntImm, IterVarType, PrimExpr, Var
+from minitvm.tir.expr import IntImm, IterVarType, PrimExpr, Var
 from minitvm.tir.function import PrimFunc
-from minitvm.tir.functor import post_order, stmt_exprs, uses_var, walk_stmt
 from minitvm.tir.stmt import (
     Allocate,
     Block,
@@ -114,16 +119,6 @@ class _Action:
 
 
 _Task = _StmtTask | _LineTask | _Action
-
-
-@dataclass(frozen=True, slots=True)
-class _Reduction:
-    """A reduction block accumulated in registers: ``spatial`` leading loops, the rest reduce."""
-
-    spatial: int
-    realize: BlockRealize
-    indices: tuple[PrimExpr, ...]
-    buffers: tuple[Buffer, ...]
 
 
 class _FuncEmitter:
@@ -316,7 +311,7 @@ class _FuncEmitter:
         while isinstance(loops[-1].body, For):
             loops.append(loops[-1].body)
         inner = loops[-1].body
-        reduction = _reduction_plan(loops, inner)
+        reduction = reduction_plan(loops, inner)
         fused = 0 if in_loop else self.parallel_loops(loops, inner)
         if fused == 0 and s.kind == ForKind.PARALLEL and not in_loop:
             fused = 1
@@ -335,7 +330,7 @@ class _FuncEmitter:
 
     def parallel_loops(self, loops: list[For], inner: Stmt) -> int:
         """How many leading loops to fuse into one ``prange`` (0: run serially)."""
-        legal = _parallel_prefix(loops, inner)
+        legal = parallel_prefix(loops, inner)
         if legal == 0:
             return 0
         extents = [x.extent.value if isinstance(x.extent, IntImm) else None for x in loops]
@@ -405,32 +400,35 @@ class _FuncEmitter:
         self.line(f"for {name} in {fn}({bounds}):", indent)
         return indent + 1
 
-    def accumulate(self, plan: _Reduction, reduce_loops: list[For], indent: int) -> list[_Task]:
-        """Bind the spatial block variables, start the accumulators, then the reduce loops."""
+    def bind_block_vars(self, plan: Reduction, reduce: bool, indent: int) -> None:
+        """Bind the block's spatial (or reduce) variables to their loop variables."""
         block = plan.realize.block
         for iv, value in zip(block.iter_vars, plan.realize.iter_values, strict=True):
-            if iv.iter_type != IterVarType.CommReduce:
+            if (iv.iter_type == IterVarType.CommReduce) == reduce:
                 self.bind_var(iv.var, value, indent)
-        assert block.init is not None
+
+    def accumulate(self, plan: Reduction, reduce_loops: list[For], indent: int) -> list[_Task]:
+        """Bind the spatial block variables, start the accumulators, then the reduce loops."""
+        block = plan.realize.block
+        if block.init is None:
+            raise InternalError("a register reduction needs an init")
+        self.bind_block_vars(plan, False, indent)
         accs: list[str] = []
-        for store in _stores(block.init):
-            value = self.value(store.value, indent)
+        for store in stores(block.init):
+            start = self.value(store.value, indent)
             acc = self.fresh(f"acc_{store.buffer.name}")
-            self.line(f"{acc} = {value.code}", indent)
+            self.line(f"{acc} = {start.code}", indent)
             accs.append(acc)
         level = indent
         for loop in reduce_loops:
             level = self.loop_header(loop, level)
-        for iv, value in zip(block.iter_vars, plan.realize.iter_values, strict=True):
-            if iv.iter_type == IterVarType.CommReduce:
-                self.bind_var(iv.var, value, level)
+        self.bind_block_vars(plan, True, level)
         saved = dict(self.scope.accumulators)
         for buf, acc in zip(plan.buffers, accs, strict=True):
             self.scope.accumulators[buf.data] = (plan.indices, acc)
 
         def finish() -> None:
             self.scope.accumulators = saved
-            self.expr.scope.accumulators = saved
             idx = [self.value(i, indent).code for i in plan.indices]
             for buf, acc in zip(plan.buffers, accs, strict=True):
                 array = self.scope.arrays[buf.data]
@@ -438,143 +436,6 @@ class _FuncEmitter:
                 self.line(f"{target} = {_store_cast(acc, buf.dtype)}", indent)
 
         return [_StmtTask(block.body, level, True), _Action(finish)]
-
-
-# --- pattern analysis ---------------------------------------------------------------------------
-
-
-def _stores(s: Stmt) -> list[BufferStore]:
-    return [x for x in walk_stmt(s) if isinstance(x, BufferStore)]
-
-
-def _loads(s: Stmt) -> list[BufferLoad]:
-    out: list[BufferLoad] = []
-    for x in walk_stmt(s):
-        for e in stmt_exprs(x):
-            out.extend(n for n in post_order(e) if isinstance(n, BufferLoad))
-    return out
-
-
-def _straight(s: Stmt) -> bool:
-    """Whether ``s`` is stores, lets and conditionals only (no loops, blocks, allocations)."""
-    return all(isinstance(x, BufferStore | LetStmt | SeqStmt | IfThenElse) for x in walk_stmt(s))
-
-
-def _self_contained(blocks: list[BlockRealize]) -> bool:
-    """Each block writes buffers at its own point and reads them only there."""
-    written: dict[Var, tuple[PrimExpr, ...]] = {}
-    for br in blocks:
-        b = br.block
-        if not is_true(br.predicate) or b.alloc_buffers or not _straight(b.body):
-            return False
-        if b.init is not None and not _straight(b.init):
-            return False
-        parts = [b.body] if b.init is None else [b.init, b.body]
-        for part in parts:
-            for st in _stores(part):
-                seen = written.setdefault(st.buffer.data, st.indices)
-                if not all(x is y for x, y in zip(seen, st.indices, strict=True)):
-                    return False
-    for br in blocks:
-        for part in (br.block.body, br.block.init):
-            if part is None:
-                continue
-            for ld in _loads(part):
-                idx = written.get(ld.buffer.data)
-                if idx is not None and not all(
-                    x is y for x, y in zip(idx, ld.indices, strict=True)
-                ):
-                    return False
-    return True
-
-
-def _realizes(inner: Stmt) -> list[BlockRealize] | None:
-    if isinstance(inner, BlockRealize):
-        return [inner]
-    if isinstance(inner, SeqStmt) and all(isinstance(x, BlockRealize) for x in inner.seq):
-        return [x for x in inner.seq if isinstance(x, BlockRealize)]
-    return None
-
-
-def _parallel_prefix(loops: list[For], inner: Stmt) -> int:
-    """How many leading loops of the nest may run in parallel: each loop's variable is bound
-    to one spatial block variable of every block, which indexes every store."""
-    blocks = _realizes(inner)
-    if blocks is None or not _self_contained(blocks):
-        return 0
-    count = 0
-    for loop in loops:
-        if loop.kind not in (ForKind.SERIAL, ForKind.PARALLEL):
-            break
-        v = loop.loop_var
-        ok = True
-        for br in blocks:
-            bound = [
-                iv
-                for iv, value in zip(br.block.iter_vars, br.iter_values, strict=True)
-                if uses_var(value, lambda x, v=v: x is v)
-            ]
-            if len(bound) != 1 or bound[0].iter_type != IterVarType.DataPar:
-                ok = False
-                break
-            value = br.iter_values[br.block.iter_vars.index(bound[0])]
-            parts = [br.block.body] if br.block.init is None else [br.block.init, br.block.body]
-            stores = [st for part in parts for st in _stores(part)]
-            if value is not v or not all(
-                any(i is bound[0].var for i in st.indices) for st in stores
-            ):
-                ok = False
-                break
-        if not ok:
-            break
-        count += 1
-    return count
-
-
-def _reduction_plan(loops: list[For], inner: Stmt) -> _Reduction | None:
-    if not isinstance(inner, BlockRealize) or not is_true(inner.predicate):
-        return None
-    block = inner.block
-    if block.init is None or block.alloc_buffers:
-        return None
-    if not _straight(block.init) or not _straight(block.body):
-        return None
-    position = {id(loop.loop_var): k for k, loop in enumerate(loops)}
-    spatial: list[int] = []
-    reduce: list[int] = []
-    for iv, value in zip(block.iter_vars, inner.iter_values, strict=True):
-        k = position.get(id(value)) if isinstance(value, Var) else None
-        if k is None:
-            return None
-        (reduce if iv.iter_type == IterVarType.CommReduce else spatial).append(k)
-    if sorted(spatial + reduce) != list(range(len(loops))):
-        return None
-    if spatial and reduce and max(spatial) > min(reduce):
-        return None
-    if not reduce:
-        return None
-    init_stores = _stores(block.init)
-    if not init_stores:
-        return None
-    indices = init_stores[0].indices
-    spatial_vars = {id(iv.var) for iv in block.iter_vars if iv.iter_type != IterVarType.CommReduce}
-    if not all(isinstance(i, Var) and id(i) in spatial_vars for i in indices):
-        return None
-    buffers: list[Buffer] = []
-    for st in init_stores:
-        if st.buffer in buffers or not all(
-            a is b for a, b in zip(st.indices, indices, strict=True)
-        ):
-            return None
-        buffers.append(st.buffer)
-    if not _self_contained([inner]):
-        return None
-    datas = {b.data for b in buffers}
-    if any(st.buffer.data not in datas for st in _stores(block.body)):
-        return None
-    if any(ld.buffer.data in datas for st in init_stores for ld in _loads(st)):
-        return None
-    return _Reduction(len(spatial), inner, indices, tuple(buffers))
 
 
 # --- the function -------------------------------------------------------------------------------

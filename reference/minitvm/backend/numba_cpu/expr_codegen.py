@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from minitvm.error import DiagnosticError
+from minitvm.error import DiagnosticError, InternalError
 from minitvm.runtime.dtype import is_float, is_uint
 from minitvm.tir.buffer import Buffer
 from minitvm.tir.expr import (
@@ -380,7 +380,8 @@ class ExprEmitter:
             return Emitted(wrap(f"np.int64({x.code})", to), dtype_range(to), depth + 1)
         if src in ("bool", "uint64"):
             return self.fit(f"np.int64({x.code})", dtype_range(src), to, depth)
-        assert x.bound is not None
+        if x.bound is None:
+            raise InternalError(f"cast from {src} without operand bounds")
         return self.fit(x.code, x.bound, to, depth)
 
     def load(self, e: BufferLoad, idx: list[Emitted], depth: int) -> Emitted:
@@ -555,7 +556,8 @@ def _u64_binary(e: BinaryOpExpr, a: str, b: str) -> str:
 
 def _int_binary(e: BinaryOpExpr, a: Emitted, b: Emitted) -> tuple[str, Bound]:
     """An integer-domain operation and the bounds of its exact result."""
-    assert a.bound is not None and b.bound is not None
+    if a.bound is None or b.bound is None:
+        raise InternalError(f"integer {type(e).__name__} without operand bounds")
     (alo, ahi), (blo, bhi) = a.bound, b.bound
     op = _ARITH.get(type(e))
     if op is not None:

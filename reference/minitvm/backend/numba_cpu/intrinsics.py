@@ -94,14 +94,16 @@ _LOG2E = 1.4426950408889634
 _LN2 = 0.6931471805599453
 
 
-@intrinsic  # type: ignore[misc]  # numba's decorator is untyped
-def _i64_as_f64(typingctx: object, x: object) -> tuple[object, Callable[..., object]]:
+def _i64_as_f64_typer(typingctx: object, x: object) -> tuple[object, Callable[..., object]]:
     sig = types.float64(types.int64)
 
     def codegen(context: object, builder: Any, signature: object, args: Any) -> object:
         return builder.bitcast(args[0], ir.DoubleType())
 
     return sig, codegen
+
+
+_i64_as_f64: Any = intrinsic(_i64_as_f64_typer)
 
 
 def _exp_f32(x: np.float32) -> np.float32:
@@ -281,9 +283,9 @@ def _llvm_type(ty: Any) -> ir.Type:
     return ir.IntType(ty.bitwidth)
 
 
-@intrinsic  # type: ignore[misc]  # numba's decorator is untyped
-def bitcast(typingctx: object, x: Any, ty: Any) -> tuple[object, Callable[..., object]] | None:
-    """``bitcast(x, np.int32)``: the bits of scalar ``x`` read as the given type (same width)."""
+def _bitcast_typer(
+    typingctx: object, x: Any, ty: Any
+) -> tuple[object, Callable[..., object]] | None:
     target = ty.instance_type if isinstance(ty, types.NumberClass) else None
     if target is None or target.bitwidth != x.bitwidth:
         return None
@@ -293,3 +295,7 @@ def bitcast(typingctx: object, x: Any, ty: Any) -> tuple[object, Callable[..., o
         return builder.bitcast(args[0], _llvm_type(target))
 
     return sig, codegen
+
+
+bitcast: Any = intrinsic(_bitcast_typer)
+"""``bitcast(x, np.int32)``: the bits of scalar ``x`` read as the given type (same width)."""

@@ -24,6 +24,7 @@ import tempfile
 import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numba
 
@@ -67,7 +68,7 @@ class KernelModule:
         self.module = module
         self.path = path
         self.source = source
-        self.function: object = getattr(module, name)
+        self.function: Any = getattr(module, name)
 
 
 def _helpers_digest() -> str:
@@ -119,7 +120,8 @@ def load_kernel(kernel: KernelSource, options: CompileOptions, doc: str = "") ->
         cached = _memory.get(digest)
         if cached is not None:
             return cached
-        text = _HEADER.format(digest=digest, doc=doc or "") + "\n" + kernel.source
+        safe_doc = (doc or "").replace('"""', "'''")
+        text = _HEADER.format(digest=digest, doc=safe_doc) + "\n" + kernel.source
         name = f"minitvm_kernel_{digest}"
         path = _directory() / f"k_{digest}.py"
         _write_once(path, text)

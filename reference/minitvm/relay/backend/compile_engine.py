@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import override
 
 from minitvm.backend.numba_cpu.build import NumbaKernel, build_prim_func
 from minitvm.backend.numba_cpu.expr_codegen import Unsupported
@@ -42,6 +43,7 @@ from minitvm.target import Target
 from minitvm.te.create_prim_func import create_prim_func
 from minitvm.te.graph import post_dfs_order
 from minitvm.te.tensor import PlaceholderOp, Tensor
+from minitvm.topi.utils import get_const_int
 
 __all__ = ["CompileEngine", "CompiledFunc", "ExternStep", "KernelStep", "get"]
 
@@ -128,6 +130,7 @@ class CompiledFunc:
                 parts.append(f"# library call: {s.call.name} (numpy BLAS)\n")
         return "\n".join(parts) if parts else f"# {self.name}: {self.reason}\n"
 
+    @override
     def __repr__(self) -> str:
         return f"<CompiledFunc {self.name} ({self.backend}, {len(self.steps)} steps)>"
 
@@ -187,7 +190,7 @@ class _Planner:
     def temp(self, t: Tensor) -> Slot:
         slot = self.slots.get(t)
         if slot is None:
-            shape = tuple(int(d) for d in t.shape)
+            shape = tuple(get_const_int(d) for d in t.shape)
             slot = self.slots[t] = ("tmp", len(self.temps))
             self.temps.append(TensorType(shape, t.dtype))
         return slot

@@ -24,7 +24,7 @@ from typing_extensions import override
 
 from minitvm.error import DiagnosticError
 from minitvm.ir.module import IRModule
-from minitvm.ir.type import Type, TupleType
+from minitvm.ir.type import FuncType, TupleType, Type
 from minitvm.relay.backend import compile_engine
 from minitvm.relay.backend.build import build
 from minitvm.relay.backend.graph_runtime import GraphRuntime
@@ -97,7 +97,7 @@ def run_compiled(func: Function, args: list[Value], target: object) -> Value:
     inputs = [a for v in args for a in _flatten(v, compiled.name)]
     outputs = [np.empty(t.shape, t.dtype) for t in compiled.out_types]
     compiled(inputs, outputs)
-    ret = func.checked_type_.ret_type if hasattr(func.checked_type_, "ret_type") else None
+    ret = func.checked_type_.ret_type if isinstance(func.checked_type_, FuncType) else None
     result: Value = _regroup(outputs, ret, lambda a: a, tuple)
     return result
 

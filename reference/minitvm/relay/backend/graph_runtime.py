@@ -101,7 +101,7 @@ class GraphRuntime(Module):
         self._input_index = {name: k for k, name in enumerate(self.input_names)}
         self.calls = self._calls(lib)
         if params:
-            self.set_input(**params)
+            self.load_params(params)
 
     def _calls(self, lib: Module) -> list[_Call]:
         g = self.graph
@@ -154,8 +154,7 @@ class GraphRuntime(Module):
         into the input of that name. Dtypes and shapes must match exactly."""
         if key is not None:
             self._copy_in(key, value)
-        for name, v in params.items():
-            self._copy_in(name, v)
+        self.load_params(params)
 
     def _copy_in(self, key: int | str, value: object) -> None:
         name, dst = self._input_array(key)
@@ -168,7 +167,8 @@ class GraphRuntime(Module):
         np.copyto(dst, src)
 
     def load_params(self, params: Mapping[str, object]) -> None:
-        self.set_input(**params)
+        for name, v in params.items():
+            self._copy_in(name, v)
 
     def get_input(self, key: int | str) -> NDArray:
         return NDArray(self._input_array(key)[1], self.device)
@@ -193,7 +193,7 @@ class GraphRuntime(Module):
 
     def run(self, **inputs: object) -> None:
         if inputs:
-            self.set_input(**inputs)
+            self.load_params(inputs)
         with np.errstate(all="ignore"):
             for c in self.calls:
                 c.fn(c.inputs, c.outputs)
@@ -238,7 +238,7 @@ class GraphRuntime(Module):
     ) -> BenchmarkResult:
         """Seconds per run, measured ``repeat`` times over ``number`` runs each."""
         if kwargs:
-            self.set_input(**kwargs)
+            self.load_params(kwargs)
         self.run()
         results: list[float] = []
         for _ in range(max(repeat, 1)):

@@ -31,7 +31,7 @@ from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetIte
 from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
 from minitvm.te.tensor import PlaceholderOp, Tensor
-from minitvm.tir import op as tir_op
+from minitvm.tir.expr import const
 from minitvm.topi import relay_compute
 
 __all__ = ["LoweredFunc", "NotLowerable", "TEValue", "flat_types", "lower_to_te", "fused_name"]
@@ -181,7 +181,7 @@ class _Lowerer:
         dtype = str(data.dtype)
         if data.ndim == 0:
             value = data.item()
-            return te.compute((), lambda: tir_op.const(value, dtype), "constant")
+            return te.compute((), lambda: const(value, dtype), "constant")
         ph = te.placeholder(data.shape, dtype, f"c{len(self.lowered.constants)}")
         self.lowered.constants.append((ph, data))
         return ph
