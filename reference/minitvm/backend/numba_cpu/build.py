@@ -100,7 +100,10 @@ class NumbaKernel:
                 call.append(tmp)
                 if self.written[k]:
                     copies.append((k, tmp))
-        self.dispatcher(*call)
+        try:
+            self.dispatcher(*call)
+        except IndexError as exc:  # raised by a generated range check
+            raise DiagnosticError(f"{self.name}: {exc}") from None
         for k, tmp in copies:
             args[k][...] = tmp
 
