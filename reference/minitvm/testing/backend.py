@@ -175,7 +175,10 @@ def load_backend(spec: str) -> Backend:
     obj = getattr(module, attr, None)
     if obj is None:
         raise DiagnosticError(f"module {module_name!r} has no attribute {attr!r}")
-    backend = obj() if callable(obj) and not isinstance(obj, Backend) else obj
-    if not isinstance(backend, Backend):
+    # A class (or a factory function) is called; an instance is used as it is.
+    backend: object = obj
+    if isinstance(obj, type) or (callable(obj) and not isinstance(obj, Backend)):
+        backend = obj()
+    if isinstance(backend, type) or not isinstance(backend, Backend):
         raise DiagnosticError(f"{spec} is not a Backend (it needs a name and a run method)")
     return backend
