@@ -243,3 +243,27 @@ def test_backend_protocol() -> None:
         assert_results_match([one, one], [one])
     with pytest.raises(AssertionError, match="float64"):
         assert_results_match([one.astype("float64")], [one])
+
+
+@pytest.mark.spec("BUILD-6")
+def test_demo_compiles_runs_and_profiles_the_networks(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from minitvm.cli import demo_cnn, demo_compiled
+
+    mod, inputs = demo_cnn(np.random.default_rng(0))
+    assert demo_compiled("small CNN", mod, inputs)
+    out = capsys.readouterr().out
+    assert "small CNN: compiled for the numba-CPU backend" in out
+    assert "fused_nn_conv2d_multiply_add_nn_relu" in out
+    assert "numba (kernel, extern, kernel)" in out
+    assert "compiled results match the interpreter's" in out
+    assert "GFLOP/s" in out
+    assert "runs: 5" in out
+
+    import minitvm.testing
+
+    # With a tolerance nothing meets, the comparison fails and the demo says so.
+    monkeypatch.setattr(minitvm.testing, "tolerance", lambda dtype: -1.0)
+    assert not demo_compiled("small CNN", mod, inputs)
+    assert "compiled results DIFFER FROM the interpreter's" in capsys.readouterr().out

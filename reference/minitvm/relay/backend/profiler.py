@@ -67,7 +67,8 @@ class Report:
         lines.append(
             f"{'total (kernels)':<56} {sum(r.calls for r in self.rows):>5} {spent * 1e3:>9.3f}"
         )
-        lines.append(f"wall time per run: {self.total_seconds / max(self.runs, 1) * 1e3:.3f} ms")
+        per_run = self.total_seconds / max(self.runs, 1) * 1e3
+        lines.append(f"runs: {self.runs}, wall time per run: {per_run:.3f} ms")
         return "\n".join(lines)
 
     @override
