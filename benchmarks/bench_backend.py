@@ -101,7 +101,8 @@ def bench_elementwise(repeat: int) -> None:
         y = y * np.float32(0.5)
         y = np.exp(y)
         y = y + np.float32(1.0)
-        return np.sqrt(y)
+        out: Array = np.sqrt(y)
+        return out
 
     dst = np.empty_like(x)
     copy_m = _graph(_module(lambda v: relay.copy(v), [(ELEMENTS,)]))
@@ -141,7 +142,8 @@ def numpy_conv(x: Array, w: Array) -> Array:
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
     windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
     cols = windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * 9, h * width)
-    return np.matmul(w.reshape(k, c * 9), cols).reshape(n, k, h, width)
+    out: Array = np.matmul(w.reshape(k, c * 9), cols).reshape(n, k, h, width)
+    return out
 
 
 def bench_conv(repeat: int) -> None:
@@ -167,7 +169,8 @@ def bench_softmax(repeat: int) -> None:
 
     def peer() -> Array:
         e = np.exp(x - x.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        out: Array = e / e.sum(axis=1, keepdims=True)
+        return out
 
     t = median_times({"ours": m.run, "peer": peer}, repeat)
     np.testing.assert_allclose(m.get_output(0).numpy(), peer(), rtol=1e-5, atol=1e-8)
@@ -204,6 +207,7 @@ print(f"{{time.perf_counter() - start:.2f}} {{len(lib.get_lib().functions)}}")
 def bench_compile() -> None:
     with tempfile.TemporaryDirectory(prefix="minitvm-bench-cache-") as cache:
         times = []
+        functions = "?"
         for label in ("cold", "warm"):
             done = subprocess.run(
                 [sys.executable, "-c", _COMPILE.format(cache=cache)],
@@ -225,7 +229,7 @@ def run_child(args: argparse.Namespace) -> None:
     import numba
 
     print(
-        f"numba {numba.__version__}, {numba.config.NUMBA_NUM_THREADS} numba threads, "
+        f"numba {numba.__version__}, {numba.get_num_threads()} numba threads, "
         f"OpenBLAS threads {os.environ.get('OPENBLAS_NUM_THREADS', 'default')}, "
         f"median of {args.repeat} runs",
         flush=True,
