@@ -306,6 +306,18 @@ def test_kernels_are_cached_on_disk_by_content(tmp_path: Path) -> None:
 
 
 @pytest.mark.spec("NUMBA-6")
+def test_without_the_disk_cache_kernels_live_in_a_scratch_directory(tmp_path: Path) -> None:
+    a = te.placeholder((5,), name="A")
+    b = te.compute((5,), lambda i: a[i] - 0.75, name="B")
+    config = {"numba.cache_dir": str(tmp_path), "numba.disk_cache": False}
+    with tvm.transform.PassContext(config=config):
+        kernel = build_prim_func(te.create_prim_func([a, b]))
+    assert not (tmp_path / "kernels").exists()
+    assert kernel.module.path.exists()
+    assert tmp_path not in kernel.module.path.parents
+
+
+@pytest.mark.spec("NUMBA-6")
 def test_cache_dir_function_and_default(tmp_path: Path) -> None:
     set_cache_dir(tmp_path / "mine")
     try:

@@ -3,7 +3,9 @@ executors of create_executor and the Backend protocol."""
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -267,3 +269,65 @@ def test_demo_compiles_runs_and_profiles_the_networks(
     monkeypatch.setattr(minitvm.testing, "tolerance", lambda dtype: -1.0)
     assert not demo_compiled("small CNN", mod, inputs)
     assert "compiled results DIFFER FROM the interpreter's" in capsys.readouterr().out
+
+
+class OffByOne:
+    """A backend that gets every float result wrong (for the conformance runner's tests)."""
+
+    name = "off-by-one"
+
+    def run(
+        self,
+        mod: tvm.IRModule,
+        inputs: dict[str, Array],
+        params: dict[str, Array] | None = None,
+    ) -> list[Array]:
+        return [v + 1 for v in InterpreterBackend().run(mod, inputs, params)]
+
+
+@pytest.mark.slow
+@pytest.mark.spec("BUILD-7")
+def test_conformance_runner_passes_fails_shrinks_and_replays(tmp_path: Path) -> None:
+    from minitvm.testing.conformance import run_conformance
+
+    out = io.StringIO()
+    results = run_conformance(InterpreterBackend(), "ci", 3, tmp_path, out, ("programs",), (2, 8))
+    assert [(r.name, r.total, r.failed) for r in results] == [("programs", 8, 0)]
+    text = out.getvalue()
+    assert "conformance of interpreter against the interpreter (ci, seed 3)" in text
+    assert "suite" in text
+    assert "pass" in text
+    out = io.StringIO()
+    failed = run_conformance(
+        OffByOne(), "ci", 3, tmp_path, out, ("regressions", "programs"), (2, 8)
+    )
+    assert failed[-1].failed == 1
+    saved = sorted(tmp_path.glob("*.rly"))
+    assert len(saved) == 1
+    assert saved[0].with_suffix(".npz").exists()
+    assert "FAIL programs" in out.getvalue()
+    replay = run_conformance(
+        InterpreterBackend(), "ci", 3, tmp_path, io.StringIO(), ("regressions",)
+    )
+    assert [(r.name, r.passed, r.failed) for r in replay] == [("regressions", 1, 0)]
+    replay = run_conformance(OffByOne(), "ci", 3, tmp_path, io.StringIO(), ("regressions",))
+    assert replay[0].failed == 1
+
+
+@pytest.mark.spec("BUILD-7")
+def test_conformance_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from minitvm.cli import main
+
+    (tmp_path / "zero.rly").write_text(
+        tvm.IRModule.from_expr(
+            relay.Function([relay.var("x", shape=(2,))], relay.const(0.0))
+        ).astext()
+    )
+    np.savez(tmp_path / "zero.npz", x=np.zeros(2, F32))
+    common = ["conformance", "--regressions", str(tmp_path), "--suites", "regressions"]
+    assert main([*common, "--backend", "minitvm.testing:InterpreterBackend"]) == 0
+    assert "regressions" in capsys.readouterr().out
+    assert main([*common, "--backend", "spec.test_build:OffByOne", "--seed", "1"]) == 1
+    assert "FAIL regressions: zero.rly" in capsys.readouterr().out
+    assert main([*common, "--backend", "no_such_module:x"]) == 2
+    assert "cannot import backend module" in capsys.readouterr().err

@@ -7,7 +7,9 @@ CNN and a transformer block, with parameters from ``relay.testing.create_workloa
 are then optimized, fused and compiled for the numba-CPU backend with ``relay.build``, run by
 the graph executor, checked against the interpreter, and profiled kernel by kernel.
 ``minitvm check FILE.rly`` and ``minitvm opt FILE.rly --passes A,B`` read Relay text
-(``minitvm.relay.parser.cli``).
+(``minitvm.relay.parser.cli``). ``minitvm conformance`` checks a backend (minitvm's compiled
+executors, or another project's ``--backend module:attr``) against the interpreter on
+generated programs (``minitvm.testing.conformance``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from minitvm.ir.transform import Pass
     from minitvm.relay.expr import Expr
 
-__all__ = ["demo", "demo_cnn", "demo_compiled", "demo_transformer", "main"]
+__all__ = ["conformance", "demo", "demo_cnn", "demo_compiled", "demo_transformer", "main"]
 
 
 def _banner(title: str) -> None:
@@ -255,6 +257,22 @@ def demo() -> int:
     return 0
 
 
+def conformance(args: argparse.Namespace) -> int:
+    """Run the conformance suites on a backend; status 1 when a case fails."""
+    from minitvm.error import DiagnosticError
+    from minitvm.testing.backend import load_backend
+    from minitvm.testing.conformance import run_conformance
+
+    try:
+        backend = load_backend(args.backend)
+        suites = tuple(s for s in args.suites.split(",") if s)
+        results = run_conformance(backend, args.profile, args.seed, args.regressions, None, suites)
+    except DiagnosticError as exc:
+        print(f"minitvm conformance: {exc.message}", file=sys.stderr)
+        return 2
+    return 1 if any(r.failed for r in results) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("check", "opt"):
@@ -265,14 +283,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minitvm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="build, transform and evaluate example programs")
+    conf = sub.add_parser("conformance", help="check a backend against the interpreter")
+    conf.add_argument("--backend", default="minitvm.testing:VMBackend", help="module:attr")
+    conf.add_argument("--profile", choices=("ci", "deep"), default="ci")
+    conf.add_argument("--seed", type=int, default=0)
+    conf.add_argument("--regressions", default="conformance_regressions", help="directory")
+    conf.add_argument("--suites", default="regressions,ops,programs")
     for name, text in (
         ("check", "parse and type check a Relay text file, print it typed"),
         ("opt", "run passes on a Relay text file: opt FILE --passes A,B [--opt-level N]"),
     ):
         sub.add_parser(name, help=text, add_help=False)
-    commands = {"demo": demo}
     args = parser.parse_args(argv)
-    return commands[args.command]()
+    if args.command == "conformance":
+        return conformance(args)
+    return demo()
 
 
 if __name__ == "__main__":
