@@ -4,7 +4,7 @@ from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
 from minitvm.relay import analysis, build_module, interpreter, op, testing, transform
-from minitvm.relay.build_module import optimize
+from minitvm.relay.build_module import build, optimize
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
@@ -46,6 +46,7 @@ __all__ = [
     "TypeVar",
     "Var",
     "analysis",
+    "build",
     "build_module",
     "const",
     "create_executor",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from minitvm.error import DiagnosticError
 from minitvm.ir.module import IRModule
@@ -26,7 +27,10 @@ from minitvm.relay.interpreter.executor import bind_params_by_name, create_execu
 from minitvm.runtime.ndarray import NDArray
 from minitvm.target import Target
 
-__all__ = ["bind_params_by_name", "create_executor", "optimize", "pass_sequence"]
+if TYPE_CHECKING:
+    from minitvm.relay.backend.build import GraphExecutorFactoryModule
+
+__all__ = ["bind_params_by_name", "build", "create_executor", "optimize", "pass_sequence"]
 
 
 def pass_sequence(target: Target) -> list[Pass]:
@@ -100,3 +104,18 @@ def optimize(
         mod = transform.Inline()(mod)
         mod = transform.InferType()(mod)
     return mod, {}
+
+
+def build(
+    ir_mod: IRModule | Function,
+    target: str | Target | None = None,
+    target_host: str | Target | None = None,
+    executor: object = None,
+    runtime: object = None,
+    params: Mapping[str, object] | None = None,
+    mod_name: str = "default",
+) -> GraphExecutorFactoryModule:
+    """TVM's ``relay.build``: see ``minitvm.relay.backend.build``."""
+    from minitvm.relay.backend.build import build as build_graph
+
+    return build_graph(ir_mod, target, target_host, executor, runtime, params, mod_name)
