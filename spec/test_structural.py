@@ -84,7 +84,7 @@ def test_every_kind_of_input_equals_itself() -> None:
 @pytest.mark.spec("SEQ-1")
 def test_names_spans_and_checked_types_are_ignored() -> None:
     x, y = relay.var("x", shape=(2,)), relay.var("y", shape=(2,))
-    span = tvm.ir.Span("a.rly", 1, 2)
+    span = tvm.ir.Span("a.rly", 1, 1, 2, 5)
     lhs = relay.Function([x], relay.Call(EXP, [x], span=span, checked_type_=tensor()))
     rhs = relay.Function([y], exp(y))
     assert consistent_equal(lhs, rhs)
