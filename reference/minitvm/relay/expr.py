@@ -276,3 +276,8 @@ Expr: TypeAlias = (
     "Var | GlobalVar | Constant | Tuple | TupleGetItem | Call | Op | Function | Let | If"
 )
 """Every Relay expression. Dispatch over it with ``match`` and ``assert_never``."""
+
+if not TYPE_CHECKING:
+    # At run time ``relay.Expr`` is the expressions' base class, as in TVM, so that code
+    # written for TVM can test ``isinstance(e, relay.Expr)``; type checkers see the union.
+    Expr = RelayExpr
