@@ -11,8 +11,8 @@ import numpy.typing as npt
 import pytest
 
 import minitvm as tvm
-from conformance.backend_cases import BACKEND_CASES, Builder, Spec
-from conformance.test_topi_relay import _values
+from conformance.backend_cases import BACKEND_CASES
+from conformance.test_topi_relay import Builder, Spec, _values
 from minitvm import relay
 from minitvm.ir.op import Op, get_op_def, list_op_names
 from minitvm.relay.expr_functor import iter_post_order
@@ -52,7 +52,9 @@ def test_every_operator_with_a_compute_has_a_case() -> None:
     covered: set[str] = set()
     for _, build, specs, _ in BACKEND_CASES:
         mod, _ = _module(build, specs)
-        for node in iter_post_order(mod["main"].body):  # type: ignore[union-attr]  # a Function
+        main = mod["main"]
+        assert isinstance(main, relay.Function)
+        for node in iter_post_order(main.body):
             if isinstance(node, relay.Call) and isinstance(node.op, Op):
                 covered.add(node.op.name)
     with_compute = {n for n in list_op_names() if get_op_def(n).get_extra("FTVMCompute")}

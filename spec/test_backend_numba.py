@@ -87,7 +87,9 @@ def test_symbolic_shapes_and_scalar_parameters() -> None:
     b_buf = tir.decl_buffer((n,), "float32", "B")
     a, b, s = tir.Var("a", "handle"), tir.Var("b", "handle"), tir.Var("s", "float32")
     i = tir.Var("i", "int32")
-    body = tir.For(i, 0, n, tir.ForKind.SERIAL, tir.BufferStore(b_buf, a_buf[i] * s, [i]))
+    body = tir.For(
+        i, tir.const(0), n, tir.ForKind.SERIAL, tir.BufferStore(b_buf, a_buf[i] * s, (i,))
+    )
     func = tir.PrimFunc([a, b, s], body, buffer_map={a: a_buf, b: b_buf})
     data = np.arange(5, dtype="float32")
     ref, got = np.zeros(5, "float32"), np.zeros(5, "float32")
@@ -173,17 +175,23 @@ def test_loads_are_clamped_and_bad_stores_raise() -> None:
     a_buf = tir.decl_buffer((4,), "int32", "A")
     b_buf = tir.decl_buffer((4,), "int32", "B")
     a, b, i = tir.Var("a", "handle"), tir.Var("b", "handle"), tir.Var("i", "int32")
-    read = tir.BufferStore(b_buf, a_buf[i + 2] + a_buf[i - 3], [i])
+    read = tir.BufferStore(b_buf, a_buf[i + 2] + a_buf[i - 3], (i,))
     func = tir.PrimFunc(
-        [a, b], tir.For(i, 0, 4, tir.ForKind.SERIAL, read), None, {a: a_buf, b: b_buf}
+        [a, b],
+        tir.For(i, tir.const(0), tir.const(4), tir.ForKind.SERIAL, read),
+        None,
+        {a: a_buf, b: b_buf},
     )
     data = np.array([10, 20, 30, 40], "int32")
     ref, got = _both(func, data, np.zeros(4, "int32"))
     np.testing.assert_array_equal(got[1], ref[1])
     np.testing.assert_array_equal(got[1], [40, 50, 50, 50])
-    write = tir.BufferStore(b_buf, a_buf[i], [i + 1])
+    write = tir.BufferStore(b_buf, a_buf[i], (i + 1,))
     bad = tir.PrimFunc(
-        [a, b], tir.For(i, 0, 4, tir.ForKind.SERIAL, write), None, {a: a_buf, b: b_buf}
+        [a, b],
+        tir.For(i, tir.const(0), tir.const(4), tir.ForKind.SERIAL, write),
+        None,
+        {a: a_buf, b: b_buf},
     )
     for target in ("interp", "numba"):
         with pytest.raises(DiagnosticError, match="out of range"):

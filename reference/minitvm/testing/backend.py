@@ -41,7 +41,8 @@ Array = npt.NDArray[Any]
 class Backend(Protocol):
     """Runs ``main`` of a module: inputs by parameter name, ``params`` bound as constants."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def run(
         self,
@@ -129,7 +130,8 @@ class GraphBackend:
 
         lib = relay.build(mod, self.target, params=params)
         m = GraphModule(lib["default"](cpu(0)))
-        m.set_input(**inputs)
+        for key, value in inputs.items():
+            m.set_input(key, value)
         m.run()
         return [m.get_output(i).numpy() for i in range(m.get_num_outputs())]
 

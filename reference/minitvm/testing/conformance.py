@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -125,7 +126,8 @@ class _Runner:
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
         path = self.regressions / f"{suite.replace('.', '_')}_{digest}.rly"
         path.write_text(text)
-        np.savez(path.with_suffix(".npz"), **p.inputs)
+        with path.with_suffix(".npz").open("wb") as file:
+            np.savez(file, allow_pickle=False, **p.inputs)
         return path
 
     def generated(
@@ -218,9 +220,7 @@ def run_conformance(
             steps.append(
                 (
                     spec.name,
-                    lambda c=config, n=spec.name: runner.generated(
-                        n, c, per_op, rng_seed, progress
-                    ),
+                    partial(runner.generated, spec.name, config, per_op, rng_seed, progress),
                 )
             )
     if "programs" in suites:
