@@ -834,19 +834,19 @@ def test_let_and_if_are_boundaries() -> None:
 def test_nested_functions() -> None:
     def before() -> Expr:
         x = relay.var("x", shape=(3,))
-        y = relay.var("y", shape=(3,))
+        y, z, w = (relay.var(n, shape=(3,)) for n in "yzw")
         inner = relay.Function([y], relay.exp(relay.exp(y)))
-        done = primitive([y], relay.negative(y))
-        ext = relay.Function([y], relay.log(y)).with_attr("Compiler", "ext")
+        done = primitive([z], relay.negative(z))
+        ext = relay.Function([w], relay.log(w)).with_attr("Compiler", "ext")
         return relay.Function([x], relay.Call(ext, [relay.Call(done, [relay.Call(inner, [x])])]))
 
     def expected() -> Expr:
         x = relay.var("x", shape=(3,))
-        y = relay.var("y", shape=(3,))
+        y, z, w = (relay.var(n, shape=(3,)) for n in "yzw")
         p = relay.var("p0", shape=(3,))
         inner = relay.Function([y], relay.Call(primitive([p], relay.exp(relay.exp(p))), [y]))
-        done = primitive([y], relay.negative(y))
-        ext = relay.Function([y], relay.log(y)).with_attr("Compiler", "ext")
+        done = primitive([z], relay.negative(z))
+        ext = relay.Function([w], relay.log(w)).with_attr("Compiler", "ext")
         return relay.Function([x], relay.Call(ext, [relay.Call(done, [relay.Call(inner, [x])])]))
 
     check(before(), expected(), 2)
