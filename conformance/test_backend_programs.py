@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from hypothesis import given
+from hypothesis import given, settings
 
 import minitvm as tvm
 from minitvm import relay, te
@@ -24,20 +24,26 @@ from minitvm.topi.utils import get_const_int
 
 Array = npt.NDArray[Any]
 DATAFLOW = GenConfig(allow_if=False, allow_closure=False, allow_global=False)
+COMPILED = settings(max_examples=max(1, settings().max_examples // 4))
+"""Each example compiles a few kernels with numba (about a second each): a quarter of the
+profile's examples (10 in ``ci``, 500 in ``deep``)."""
 
 
+@COMPILED
 @given(programs())
 def test_vm_equals_interpreter(p: Program) -> None:
     want = InterpreterBackend().run(p.mod, p.inputs)
     assert_results_match(VMBackend().run(p.mod, p.inputs), want, "vm")
 
 
+@COMPILED
 @given(programs(DATAFLOW))
 def test_graph_equals_interpreter(p: Program) -> None:
     want = InterpreterBackend().run(p.mod, p.inputs)
     assert_results_match(GraphBackend().run(p.mod, p.inputs), want, "graph")
 
 
+@COMPILED
 @given(programs(DATAFLOW))
 def test_bound_params_folded_fused_and_built_equal_the_unoptimized_program(p: Program) -> None:
     names = sorted(p.inputs)
@@ -60,6 +66,7 @@ def _primitives(mod: tvm.IRModule) -> list[Function]:
     return found
 
 
+@COMPILED
 @given(programs(DATAFLOW))
 def test_oracles_and_kernels_agree_on_lowered_functions(p: Program) -> None:
     rng = np.random.default_rng(0)

@@ -221,6 +221,19 @@ def test_functions_without_te_computes_run_the_reference_kernels() -> None:
     np.testing.assert_array_equal(run(cf, np.ones(3, "float16"))[0], [2, 2, 2])
 
 
+@pytest.mark.spec("ENGINE-5")
+def test_attrs_the_te_compute_rejects_run_the_reference_kernels() -> None:
+    x = relay.var("x", shape=(1, 2, 3, 3, 3))
+    w = relay.var("w", shape=(2, 2, 2, 2, 2))
+    f = prim([x, w], relay.nn.conv3d_transpose(x, w, dilation=(1, 2, 1)))
+    cf = lower(f)
+    assert cf.backend == "interpreter"
+    assert "nn.conv3d_transpose" in cf.reason
+    rng = np.random.default_rng(1)
+    args = [rng.standard_normal(s).astype(F32) for s in ((1, 2, 3, 3, 3), (2, 2, 2, 2, 2))]
+    close(run(cf, *args), reference(f, *args))
+
+
 @pytest.mark.spec("ENGINE-6")
 def test_flop_estimates() -> None:
     x = relay.var("x", shape=(3, 5))

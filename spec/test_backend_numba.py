@@ -360,3 +360,15 @@ def test_deep_expressions_generate_without_recursion() -> None:
     longest = max(len(line) for line in src.splitlines())
     assert longest < 2000
     assert src.count("\n") > 1000
+
+
+@pytest.mark.spec("NUMBA-3")
+def test_uint64_indices_are_clamped_exactly() -> None:
+    data = te.placeholder((2, 3), name="A")
+    index = te.placeholder((4,), dtype="uint64", name="I")
+    out = te.compute((4,), lambda i: data[index[i], i % 3], name="B")
+    kernel = tvm.build(te.create_prim_func([data, index, out]), target="numba")
+    a = np.arange(6, dtype="float32").reshape(2, 3)
+    got = np.zeros(4, "float32")
+    kernel(a, np.array([0, 1, 7, 2**64 - 1], "uint64"), got)
+    np.testing.assert_array_equal(got, [0.0, 4.0, 5.0, 3.0])

@@ -261,7 +261,7 @@ def test_demo_compiles_runs_and_profiles_the_networks(
     assert demo_compiled("small CNN", mod, inputs)
     out = capsys.readouterr().out
     assert "small CNN: compiled for the numba-CPU backend" in out
-    assert "fused_nn_conv2d_multiply_add_nn_relu" in out
+    assert "fused_nn_conv2d_add_nn_relu" in out
     assert "numba (kernel, extern, kernel)" in out
     assert "compiled results match the interpreter's" in out
     assert "GFLOP/s" in out

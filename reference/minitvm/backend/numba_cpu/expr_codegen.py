@@ -393,21 +393,27 @@ class ExprEmitter:
         array = self.scope.arrays.get(buf.data)
         if array is None:
             raise DiagnosticError(f"numba codegen: buffer {buf.name} has no storage here")
-        parts = [self.clamp(i, buf, k, array) for k, i in enumerate(idx)]
+        parts = [
+            self.clamp(i, buf, k, array, e.indices[k].dtype == "uint64") for k, i in enumerate(idx)
+        ]
         code = f"{array}[{', '.join(parts)}]" if parts else f"{array}[()]"
         if is_uint(buf.dtype) and buf.dtype != "uint64":
             code = f"np.int64({code})"
         bound = None if is_float(buf.dtype) else dtype_range(buf.dtype)
         return Emitted(code, bound, depth)
 
-    def clamp(self, i: Emitted, buf: Buffer, k: int, array: str) -> str:
-        """Index ``i`` of dimension ``k``, clamped into the buffer unless provably inside."""
+    def clamp(self, i: Emitted, buf: Buffer, k: int, array: str, unsigned64: bool = False) -> str:
+        """Index ``i`` of dimension ``k``, clamped into the buffer unless provably inside. A
+        uint64 index is clamped in uint64 and then made int64: numba (as numpy) would turn a
+        mix of uint64 and int64 into float64, which cannot index."""
         dim = buf.shape[k]
         upper = f"{array}.shape[{k}] - 1"
         if isinstance(dim, IntImm):
             upper = str(dim.value - 1)
             if i.bound is not None and _within(i.bound, (0, dim.value - 1)):
-                return i.code
+                return f"np.int64({i.code})" if unsigned64 else i.code
+        if unsigned64:
+            return f"np.int64(min({i.code}, np.uint64({upper})))"
         if i.bound is not None and i.bound[0] >= 0:
             return f"min({i.code}, {upper})"
         return f"min(max({i.code}, 0), {upper})"

@@ -204,7 +204,12 @@ class _Lowerer:
         fcompute = op.definition.get_extra("FTVMCompute")
         if fcompute is None:
             raise NotLowerable(f"operator {op.name} has no FTVMCompute")
-        outs = list(fcompute(call.attrs, args, out_type))
+        try:
+            outs = list(fcompute(call.attrs, args, out_type))
+        except NotLowerable:
+            raise
+        except DiagnosticError as exc:  # attrs the TE compute does not cover: reference kernel
+            raise NotLowerable(f"operator {op.name}: {exc.message}") from exc
         expected = flat_types(out_type, f"the result of {op.name}")
         if len(outs) != len(expected):
             raise InternalError(f"{op.name}: the compute gave {len(outs)} outputs")
