@@ -46,6 +46,20 @@ class NotLowerable(DiagnosticError):
     """The function uses something with no TE compute (an operator, control flow...)."""
 
 
+def _apply_compute(op: Op, call: Call, args: list[Tensor], out_type: Type) -> list[Tensor]:
+    """The operator's ``FTVMCompute`` applied; attrs the compute does not cover (it raises
+    DiagnosticError) make the function not lowerable, so it runs the reference kernels."""
+    fcompute = op.definition.get_extra("FTVMCompute")
+    if fcompute is None:
+        raise NotLowerable(f"operator {op.name} has no FTVMCompute")
+    try:
+        return list(fcompute(call.attrs, args, out_type))
+    except NotLowerable:
+        raise
+    except DiagnosticError as exc:
+        raise NotLowerable(f"operator {op.name}: {exc.message}") from exc
+
+
 @dataclass
 class LoweredFunc:
     """The TE graph of a primitive function."""
@@ -201,15 +215,7 @@ class _Lowerer:
                 self.lowered.externs.append(ext)
                 self.values[call] = ext.output
                 return
-        fcompute = op.definition.get_extra("FTVMCompute")
-        if fcompute is None:
-            raise NotLowerable(f"operator {op.name} has no FTVMCompute")
-        try:
-            outs = list(fcompute(call.attrs, args, out_type))
-        except NotLowerable:
-            raise
-        except DiagnosticError as exc:  # attrs the TE compute does not cover: reference kernel
-            raise NotLowerable(f"operator {op.name}: {exc.message}") from exc
+        outs = _apply_compute(op, call, args, out_type)
         expected = flat_types(out_type, f"the result of {op.name}")
         if len(outs) != len(expected):
             raise InternalError(f"{op.name}: the compute gave {len(outs)} outputs")
