@@ -33,6 +33,7 @@ from minitvm.relay.function import Function
 from minitvm.te.tensor import PlaceholderOp, Tensor
 from minitvm.tir.expr import const
 from minitvm.topi import relay_compute
+from minitvm.topi.utils import get_const_int
 
 __all__ = ["LoweredFunc", "NotLowerable", "TEValue", "flat_types", "lower_to_te", "fused_name"]
 
@@ -220,7 +221,7 @@ class _Lowerer:
         if len(outs) != len(expected):
             raise InternalError(f"{op.name}: the compute gave {len(outs)} outputs")
         for t, ty in zip(outs, expected, strict=True):
-            shape = tuple(int(d) for d in t.shape)
+            shape = tuple(get_const_int(d) for d in t.shape)
             if shape != ty.shape or t.dtype != ty.dtype:
                 raise InternalError(
                     f"{op.name}: the compute gives {t.dtype}{list(shape)}, the type says {ty}"
