@@ -243,3 +243,22 @@ def test_flop_estimates() -> None:
     with tvm.transform.PassContext(config={"numba.use_blas": False}):
         looped = lower(prim([x, w], relay.nn.dense(x, w)))
     assert looped.flops == 2 * 3 * 7 * 5
+
+
+@pytest.mark.spec("ENGINE-5")
+def test_other_out_layouts_and_empty_tensors_run_the_reference_kernels() -> None:
+    x = relay.var("x", shape=(1, 2, 4, 4))
+    pooled = relay.nn.adaptive_max_pool2d(x, (2, 1), layout="NCHW", out_layout="NHWC")
+    f = prim([x], pooled)
+    cf = lower(f)
+    assert cf.backend == "interpreter"
+    assert "out_layout" in cf.reason
+    data = np.random.default_rng(2).standard_normal((1, 2, 4, 4)).astype(F32)
+    close(run(cf, data), reference(f, data))
+    e = relay.var("e", shape=(2, 0, 3))
+    empty = prim([e], relay.nn.max_pool1d(e, pool_size=2))
+    cf = lower(empty)
+    assert cf.backend == "interpreter"
+    assert "empty tensor" in cf.reason
+    zeros = np.zeros((2, 0, 3), F32)
+    close(run(cf, zeros), reference(empty, zeros))

@@ -595,9 +595,16 @@ def _pool_padding(attrs: object, dim: int) -> list[int]:
     return pads
 
 
+def _same_out_layout(attrs: object, layout: str) -> None:
+    out_layout = _str(attrs, "out_layout") if hasattr(attrs, "out_layout") else ""
+    if out_layout and out_layout != layout:
+        raise DiagnosticError(f"pool: out_layout {out_layout} differs from {layout}")
+
+
 def _pool(pool_type: str, dim: int) -> FCompute:
     def fn(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
         layout = _str(attrs, "layout")
+        _same_out_layout(attrs, layout)
         cip = _bool(attrs, "count_include_pad") if hasattr(attrs, "count_include_pad") else False
         out = nn.pooling.pool_nd(
             inputs[0],
@@ -618,6 +625,7 @@ def _pool(pool_type: str, dim: int) -> FCompute:
 def _adaptive(pool_type: str) -> FCompute:
     def fn(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Tensor]:
         layout = _str(attrs, "layout")
+        _same_out_layout(attrs, layout)
         ty = _tensor_type(out_type)
         sizes = [ty.shape[layout.index(c)] for c in layout if c in "DHW"]
         adaptive = {3: nn.adaptive_pool1d, 4: nn.adaptive_pool, 5: nn.adaptive_pool3d}[len(layout)]

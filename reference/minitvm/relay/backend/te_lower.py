@@ -53,6 +53,11 @@ def _apply_compute(op: Op, call: Call, args: list[Tensor], out_type: Type) -> li
     fcompute = op.definition.get_extra("FTVMCompute")
     if fcompute is None:
         raise NotLowerable(f"operator {op.name} has no FTVMCompute")
+    types = flat_types(out_type, f"the result of {op.name}")
+    if any(0 in t.shape for t in types) or any(
+        get_const_int(d) == 0 for a in args for d in a.shape
+    ):
+        raise NotLowerable(f"operator {op.name}: an empty tensor runs the reference kernel")
     try:
         return list(fcompute(call.attrs, args, out_type))
     except NotLowerable:
