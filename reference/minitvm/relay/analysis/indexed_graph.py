@@ -9,8 +9,10 @@ indices. An edge runs from a value to each consumer that takes it as a dataflow 
 with how the consumer uses it (its ``OpPattern``); a broadcast whose input has the output's
 shape is labelled elementwise. Values consumed across a control-flow or binding boundary (a
 function's parameters and body, a let's parts, an if's parts, a callee that is not an
-operator, a non-tensor tuple field) get no edge: they are marked ``extern_ref`` instead, which
-makes them the end of any fusion path. Operators, globals and functions are not nodes; a
+operator, a non-tensor tuple field, the parts of a reference operation or of a match) get no
+edge: they are marked ``extern_ref`` instead, which makes them the end of any fusion path:
+references, constructor calls and matches are opaque to fusion. Operators, globals,
+constructors and functions are not nodes; a
 function's inside is walked unless it is marked ``Compiler`` (external code generation).
 
 The walk is iterative (an explicit stack) and visits each shared node once.
@@ -23,10 +25,24 @@ from dataclasses import dataclass
 from typing import NamedTuple, assert_never
 
 from minitvm.error import DiagnosticError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op, OpPattern
 from minitvm.ir.type import TensorType, TupleType
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import children
 from minitvm.relay.function import Function
 
@@ -140,7 +156,7 @@ class _Creator:
     def pre_visit(self, expr: Expr) -> None:  # noqa: C901  (a flat dispatch over the union)
         """Record the edges from ``expr``'s inputs, before they are visited (TVM's order)."""
         match expr:
-            case Var() | GlobalVar() | Constant() | Op():
+            case Var() | GlobalVar() | Constant() | Op() | Constructor():
                 pass
             case Function():
                 for param in expr.params:
@@ -162,6 +178,10 @@ class _Creator:
                     self.update(part, None, OpPattern.OPAQUE)
             case If():
                 for part in (expr.cond, expr.true_branch, expr.false_branch):
+                    self.update(part, None, OpPattern.OPAQUE)
+            case RefCreate() | RefRead() | RefWrite() | Match():
+                # Opaque: every part is a boundary, as in TVM.
+                for part in children(expr):
                     self.update(part, None, OpPattern.OPAQUE)
             case _:
                 assert_never(expr)
@@ -203,7 +223,7 @@ class _Creator:
 
     def post_visit(self, expr: Expr) -> None:
         match expr:
-            case Op() | GlobalVar() | Function():
+            case Op() | GlobalVar() | Function() | Constructor():
                 return
             case Constant():
                 self.pending[expr].pattern = _constant_pattern(expr)

@@ -3,9 +3,16 @@
 A program is built as a block of bindings over a pool of typed expressions. Each step draws an
 operator from ``OP_SPECS`` whose argument types the pool can supply, or a structural construct:
 a let binding, a tuple and its projections, an ``if`` whose branches are nested blocks, a closure
-applied to an argument, or a call of a module-level function. Sub-expressions are reused, so
-programs are DAGs with sharing. Values stay finite: inputs lie in [-1, 1] and the operators
-drawn are ones that keep them bounded (or merely grow them polynomially).
+applied to an argument, a call of a module-level function, a mutable reference (created,
+written, read), or an algebraic data type value (a stack or an optional value, see
+``ADT_SOURCE``) taken apart by a ``match`` whose clauses are nested blocks, or folded by a
+polymorphic recursive function. Sub-expressions are reused, so programs are DAGs with sharing.
+
+Effects are kept in order by let bindings: every reference operation is let-bound where it is
+drawn, and so is every ``if``, ``match`` and closure call whose nested blocks touch a
+reference of an enclosing block. An effectful expression is never shared, so its place in the
+evaluation order is the same under every pass. Values stay finite: inputs lie in [-1, 1] and
+the operators drawn are ones that keep them bounded (or merely grow them polynomially).
 
 Types are computed as programs are built, by the operators' own type relations, so a drawn
 program is well typed by construction; InferType is still run on it by the properties.
@@ -23,12 +30,42 @@ import numpy.typing as npt
 from hypothesis import strategies as st
 from typing_extensions import override
 
+from minitvm.ir.adt import Constructor, TypeData
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
-from minitvm.ir.type import TensorType, TupleType, Type
+from minitvm.ir.type import (
+    FuncType,
+    GlobalTypeVar,
+    RelayRefType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeCall,
+    TypeVar,
+)
+from minitvm.relay.adt import (
+    Clause,
+    Match,
+    Pattern,
+    PatternConstructor,
+    PatternTuple,
+    PatternVar,
+    PatternWildcard,
+)
 from minitvm.relay.builder import const, var
-from minitvm.relay.expr import Call, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.expr import (
+    Call,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 from minitvm.relay.op import reduce as reduce_ops
 from minitvm.relay.op import tensor as tensor_ops
@@ -52,6 +89,11 @@ class GenConfig:
     allow_tuple: bool = True
     allow_closure: bool = True
     allow_global: bool = True
+    allow_refs: bool = True
+    """Draw mutable references (needs ``allow_let``: reference operations are let-bound)."""
+    allow_adts: bool = True
+    """Draw ADT values, matches over them (complete, and ``match?`` where it cannot fail)
+    and calls of a polymorphic fold over them."""
     ops: tuple[str, ...] | None = None
     """Restrict the operators drawn to these names (None: every spec whose op is registered)."""
 
@@ -168,6 +210,73 @@ class _Scope:
     def tensors(self) -> list[tuple[Expr, TensorType]]:
         return [(e, t) for e, t in self.pool if isinstance(t, TensorType)]
 
+    def refs(self) -> list[tuple[Expr, TensorType]]:
+        """The references in the pool, with the tensor type they hold."""
+        return [
+            (e, t.value)
+            for e, t in self.pool
+            if isinstance(t, RelayRefType) and isinstance(t.value, TensorType)
+        ]
+
+    def adt_values(self, adt: GlobalTypeVar) -> list[tuple[Expr, TensorType]]:
+        """The values of ADT ``adt`` in the pool, with the tensor type they are over."""
+        return [
+            (e, t.args[0])
+            for e, t in self.pool
+            if isinstance(t, TypeCall) and t.func == adt and isinstance(t.args[0], TensorType)
+        ]
+
+
+ADT_SOURCE = """
+type Stack[a] { Push(a, Stack[a]), Empty }
+type Maybe[b] { Just(b), Nothing }
+def @fold_stack[c](%f: fn (c, c) -> c, %acc: c, %xs: Stack[c]) -> c {
+  match (%xs) { Push(%h, %t) => @fold_stack(%f, %f(%acc, %h), %t), Empty => %acc }
+}
+"""
+"""The ADTs generated programs use (built by ``_Library``, shown here in text form)."""
+
+
+class _Library:
+    """The types and the polymorphic fold of ``ADT_SOURCE``, built once per program."""
+
+    def __init__(self) -> None:
+        a, b, c = TypeVar("a"), TypeVar("b"), TypeVar("c")
+        self.stack = GlobalTypeVar("Stack")
+        self.push = Constructor("Push", [a, self.stack(a)], self.stack)
+        self.empty = Constructor("Empty", [], self.stack)
+        self.stack_data = TypeData(self.stack, [a], [self.push, self.empty])
+        self.maybe = GlobalTypeVar("Maybe")
+        self.just = Constructor("Just", [b], self.maybe)
+        self.nothing = Constructor("Nothing", [], self.maybe)
+        self.maybe_data = TypeData(self.maybe, [b], [self.just, self.nothing])
+        self.fold = GlobalVar(name_hint="fold_stack")
+        f = var("f", FuncType([c, c], c))
+        acc = var("acc", c)
+        xs = var("xs", self.stack(c))
+        h, t = var("h"), var("t")
+        body = Match(
+            xs,
+            [
+                Clause(
+                    PatternConstructor(self.push, [PatternVar(h), PatternVar(t)]),
+                    Call(self.fold, [f, Call(f, [acc, h]), t]),
+                ),
+                Clause(PatternConstructor(self.empty), acc),
+            ],
+        )
+        self.fold_func = Function([f, acc, xs], body, c, [c])
+        self.used_types: set[str] = set()
+        self.used_fold = False
+
+    def add_to(self, mod: IRModule) -> None:
+        if "Stack" in self.used_types or self.used_fold:
+            mod[self.stack] = self.stack_data
+        if "Maybe" in self.used_types:
+            mod[self.maybe] = self.maybe_data
+        if self.used_fold:
+            mod[self.fold] = self.fold_func
+
 
 class _Builder:
     def __init__(self, draw: st.DrawFn, config: GenConfig) -> None:
@@ -179,13 +288,18 @@ class _Builder:
             s for s in OP_SPECS if _registered(s.name) and (names is None or s.name in names)
         ]
         self.counter = 0
+        self.effects = 0
+        """Reference operations drawn so far: an expression whose nested blocks drew some is
+        let-bound (see the module docstring)."""
+        self.library = _Library()
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
 
-    def add(self, scope: _Scope, expr: Expr, ty: Type) -> None:
-        if self.config.allow_let and self.draw(st.booleans()):
+    def add(self, scope: _Scope, expr: Expr, ty: Type, effects: bool = False) -> None:
+        """Put ``expr`` in the pool, let-bound (always when it has ``effects``) or not."""
+        if effects or (self.config.allow_let and self.draw(st.booleans())):
             v = var(self.fresh("v"), ty)
             scope.bindings.append((v, expr))
             scope.pool.append((v, ty))
@@ -223,9 +337,10 @@ class _Builder:
         b, _ = self.pick(scope.tensors())
         cond = tensor_ops.less(reduce_ops.sum(a), reduce_ops.sum(b))
         _, ty = self.pick(scope.tensors())
+        before = self.effects
         then = self.block(scope.child(), depth + 1, ty)
         other = self.block(scope.child(), depth + 1, ty)
-        self.add(scope, If(cond, then, other), ty)
+        self.add(scope, If(cond, then, other), ty, self.effects != before)
 
     def step_closure(self, scope: _Scope, depth: int) -> None:
         arg, arg_ty = self.pick(scope.tensors())
@@ -233,14 +348,16 @@ class _Builder:
         inner = scope.child()
         inner.pool.append((param, arg_ty))
         _, ret_ty = self.pick(inner.tensors())
+        before = self.effects
         body = self.block(inner, depth + 1, ret_ty)
+        effects = self.effects != before
         fn = Function([param], body, ret_ty)
         if self.config.allow_let and self.draw(st.booleans()):
             fvar = var(self.fresh("f"))
             scope.bindings.append((fvar, fn))
-            self.add(scope, Call(fvar, [arg]), ret_ty)
+            self.add(scope, Call(fvar, [arg]), ret_ty, effects)
         else:
-            self.add(scope, Call(fn, [arg]), ret_ty)
+            self.add(scope, Call(fn, [arg]), ret_ty, effects)
 
     def step_global(self, scope: _Scope, depth: int) -> None:
         reuse: bool = self.draw(st.booleans())
@@ -264,6 +381,166 @@ class _Builder:
         self.globals.append((gv, func, [arg_ty], ret_ty))
         self.add(scope, Call(gv, [arg]), ret_ty)
 
+    def step_ref(self, scope: _Scope) -> None:
+        """Create a reference (or take one from the pool), maybe write it, then read it."""
+        refs = scope.refs()
+        if refs and self.draw(st.booleans()):
+            ref, content = self.pick(refs)
+        else:
+            init, content = self.pick(scope.tensors())
+            ref = var(self.fresh("r"), RelayRefType(content))
+            scope.bindings.append((ref, RefCreate(init)))
+            scope.pool.append((ref, RelayRefType(content)))
+        self.effects += 1
+        if self.draw(st.booleans()):
+            value, _ = self.pick([(e, t) for e, t in scope.tensors() if t == content])
+            scope.bindings.append((var(self.fresh("w"), TupleType([])), RefWrite(ref, value)))
+        read = var(self.fresh("v"), content)
+        scope.bindings.append((read, RefRead(ref)))
+        scope.pool.append((read, content))
+
+    def step_adt(self, scope: _Scope, depth: int) -> None:
+        """Build (or reuse) an ADT value or a tuple and take it apart."""
+        lib = self.library
+        kind = self.draw(st.sampled_from(["stack", "maybe", "tuple", "fold"]))
+        if kind == "tuple":
+            (a, ta), (b, tb) = self.pick(scope.tensors()), self.pick(scope.tensors())
+            data: Expr = Tuple([a, b])
+            self.match_tuple(scope, depth, data, ta, tb)
+            return
+        adt = lib.maybe if kind == "maybe" else lib.stack
+        lib.used_types.add(adt.name_hint)
+        existing = scope.adt_values(adt)
+        known: Constructor | None = None
+        if existing and self.draw(st.booleans()):
+            data, elem = self.pick(existing)
+        else:
+            first, elem = self.pick(scope.tensors())
+            if kind == "maybe":
+                data, known = self.build_maybe(first)
+            else:
+                data, known = self.build_stack(scope, first, elem)
+            if self.draw(st.booleans()):
+                value_var = var(self.fresh("d"), adt(elem))
+                scope.bindings.append((value_var, data))
+                scope.pool.append((value_var, adt(elem)))
+                data = value_var
+        if kind == "fold":
+            self.fold(scope, data, elem)
+        else:
+            self.match_adt(scope, depth, adt, data, elem, known)
+
+    def build_maybe(self, first: Expr) -> tuple[Expr, Constructor]:
+        lib = self.library
+        if self.draw(st.booleans()):
+            return Call(lib.just, [first]), lib.just
+        return Call(lib.nothing, []), lib.nothing
+
+    def build_stack(self, scope: _Scope, first: Expr, elem: TensorType) -> tuple[Expr, Constructor]:
+        lib = self.library
+        same = [e for e, t in scope.tensors() if t == elem]
+        n = self.draw(st.integers(0, 3))
+        data: Expr = Call(lib.empty, [])
+        for i in range(n):
+            item = first if i == 0 else same[self.draw(st.integers(0, len(same) - 1))]
+            data = Call(lib.push, [item, data])
+        return data, (lib.push if n else lib.empty)
+
+    def fold(self, scope: _Scope, data: Expr, elem: TensorType) -> None:
+        """``@fold_stack(fn (x, y) { x + y }, z, data)``: a polymorphic recursive global."""
+        lib = self.library
+        lib.used_fold = True
+        zero, _ = self.pick([(e, t) for e, t in scope.tensors() if t == elem])
+        x, y = var(self.fresh("x"), elem), var(self.fresh("y"), elem)
+        add = Function([x, y], tensor_ops.add(x, y), elem)
+        self.add(scope, Call(lib.fold, [add, zero, data]), elem)
+
+    def clause(
+        self,
+        scope: _Scope,
+        depth: int,
+        pattern: Pattern,
+        bound: Sequence[tuple[Var, Type]],
+        result: TensorType,
+    ) -> Clause:
+        inner = scope.child()
+        inner.pool.extend(bound)
+        return Clause(pattern, self.block(inner, depth + 1, result))
+
+    def pattern_var(self, ty: Type) -> tuple[PatternVar, Var]:
+        """A pattern variable, annotated or left to inference."""
+        v = var(self.fresh("m"), ty if self.draw(st.booleans()) else None)
+        return PatternVar(v), v
+
+    def finish_match(
+        self, scope: _Scope, data: Expr, clauses: list[Clause], result: TensorType, before: int
+    ) -> None:
+        complete = len(clauses) > 1 or not isinstance(clauses[0].lhs, PatternConstructor)
+        effects = self.effects != before
+        self.add(scope, Match(data, clauses, complete), result, effects)
+
+    def match_tuple(
+        self, scope: _Scope, depth: int, data: Expr, ta: TensorType, tb: TensorType
+    ) -> None:
+        _, result = self.pick(scope.tensors())
+        before = self.effects
+        px, x = self.pattern_var(ta)
+        if self.draw(st.booleans()):
+            py, y = self.pattern_var(tb)
+            clause = self.clause(scope, depth, PatternTuple([px, py]), [(x, ta), (y, tb)], result)
+        else:
+            clause = self.clause(
+                scope, depth, PatternTuple([px, PatternWildcard()]), [(x, ta)], result
+            )
+        self.finish_match(scope, data, [clause], result, before)
+
+    def match_adt(
+        self,
+        scope: _Scope,
+        depth: int,
+        adt: GlobalTypeVar,
+        data: Expr,
+        elem: TensorType,
+        known: Constructor | None,
+    ) -> None:
+        """A complete match, or (when ``data`` is built by a known constructor) sometimes a
+        ``match?`` with just the clause that applies."""
+        lib = self.library
+        _, result = self.pick(scope.tensors())
+        before = self.effects
+        ph, h = self.pattern_var(elem)
+        if known is not None and known.inputs and self.draw(st.booleans()):
+            fields: list[Pattern] = [ph, PatternWildcard()] if known is lib.push else [ph]
+            pattern = PatternConstructor(known, fields)
+            clause = self.clause(scope, depth, pattern, [(h, elem)], result)
+            self.finish_match(scope, data, [clause], result, before)
+            return
+        clauses: list[Clause]
+        if adt == lib.maybe:
+            just = PatternConstructor(lib.just, [ph])
+            nothing = PatternConstructor(lib.nothing)
+            clauses = [
+                self.clause(scope, depth, just, [(h, elem)], result),
+                self.clause(scope, depth, nothing, [], result),
+            ]
+            if self.draw(st.booleans()):
+                clauses.reverse()
+        else:
+            ph2, h2 = self.pattern_var(elem)
+            second = PatternConstructor(lib.push, [ph2, PatternWildcard()])
+            deep = PatternConstructor(lib.push, [ph, second])
+            clauses = [
+                self.clause(scope, depth, deep, [(h, elem), (h2, elem)], result),
+                self.clause(scope, depth, PatternWildcard(), [], result),
+            ]
+            if self.draw(st.booleans()):
+                pr, r = self.pattern_var(lib.stack(elem))
+                shallow = PatternConstructor(lib.push, [PatternWildcard(), pr])
+                clauses.insert(
+                    1, self.clause(scope, depth, shallow, [(r, lib.stack(elem))], result)
+                )
+        self.finish_match(scope, data, clauses, result, before)
+
     def block(self, scope: _Scope, depth: int, result: TensorType | None = None) -> Expr:
         steps = self.draw(st.integers(1, self.config.max_steps if depth == 0 else 3))
         kinds = ["op"] * 4
@@ -277,20 +554,23 @@ class _Builder:
                 )
                 if on
             ]
+            if self.config.allow_adts:
+                kinds.append("adt")
         if self.config.allow_tuple:
             kinds.append("tuple")
+        if self.config.allow_refs and self.config.allow_let:
+            kinds.append("ref")
+        steps_by_kind: dict[str, Callable[[], None]] = {
+            "op": lambda: self.step_op(scope),
+            "tuple": lambda: self.step_tuple(scope),
+            "if": lambda: self.step_if(scope, depth),
+            "closure": lambda: self.step_closure(scope, depth),
+            "global": lambda: self.step_global(scope, depth),
+            "ref": lambda: self.step_ref(scope),
+            "adt": lambda: self.step_adt(scope, depth),
+        }
         for _ in range(steps):
-            kind = self.draw(st.sampled_from(kinds))
-            if kind == "op":
-                self.step_op(scope)
-            elif kind == "tuple":
-                self.step_tuple(scope)
-            elif kind == "if":
-                self.step_if(scope, depth)
-            elif kind == "closure":
-                self.step_closure(scope, depth)
-            else:
-                self.step_global(scope, depth)
+            steps_by_kind[self.draw(st.sampled_from(kinds))]()
         if result is None:
             tensors = scope.tensors()
             n = self.draw(st.integers(1, min(2, len(tensors))))
@@ -335,6 +615,7 @@ def programs(draw: st.DrawFn, config: GenConfig | None = None) -> Program:
     scope.pool.append((const(0.5), TensorType((), "float32")))
     body = builder.block(scope, 0)
     mod = IRModule()
+    builder.library.add_to(mod)
     for gv, func, _, _ in builder.globals:
         mod[gv] = func
     mod["main"] = Function(params, body)
