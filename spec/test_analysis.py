@@ -358,6 +358,13 @@ def test_instrument_checks_types() -> None:
         tvm.transform.Sequential([_pass("Harmless", lambda f: f)])(_main_mod())
         with pytest.raises(DiagnosticError, match=r"Mistyper.*type-check"):
             _pass("Mistyper", mistype)(_main_mod())
+    with PassContext(instruments=[]):
+        broken = _pass("Mistyper", mistype)(_main_mod())
+    with PassContext(instruments=[WellFormedInstrument()]):
+        out = _pass("Harmless", lambda f: f)(broken)  # its input did not type-check either
+        assert "main" in out
+        with pytest.raises(DiagnosticError, match=r"Leaker.*@main.*free"):
+            _pass("Leaker", lambda f: relay.Function([], f.body))(broken)
 
 
 # --- call graph ----------------------------------------------------------------------------

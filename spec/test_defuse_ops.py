@@ -160,14 +160,3 @@ def test_wrong_arity_is_an_error() -> None:
     call = relay.Call(relay.Function([p], relay.exp(p)), [x, x])
     with pytest.raises(DiagnosticError, match="1 parameters is called with 2 arguments"):
         defuse_ops(relay.Function([x], call))
-
-
-@pytest.mark.spec("FUSE-19")
-def test_deep_fused_chain() -> None:
-    n = 20_000
-    x = relay.var("x", shape=(2,))
-    out: Expr = x
-    for _ in range(n):
-        out = relay.negative(out)
-    with tvm.transform.PassContext(config={"relay.FuseOps.max_depth": 3}):
-        round_trip(relay.Function([x], out))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 import minitvm as tvm
@@ -18,6 +19,8 @@ from minitvm.relay.analysis import free_vars, well_formed
 from minitvm.relay.expr import Expr
 from minitvm.relay.expr_functor import post_order
 from minitvm.relay.testing import run_opt_pass
+from minitvm.relay.transform.defuse_ops import defuse_ops
+from minitvm.relay.transform.fuse_ops import fuse_ops
 from minitvm.tir import IntImm
 
 F32 = "float32"
@@ -831,19 +834,19 @@ def test_let_and_if_are_boundaries() -> None:
 def test_nested_functions() -> None:
     def before() -> Expr:
         x = relay.var("x", shape=(3,))
-        y = relay.var("y", shape=(3,))
+        y, z, w = (relay.var(n, shape=(3,)) for n in "yzw")
         inner = relay.Function([y], relay.exp(relay.exp(y)))
-        done = primitive([y], relay.negative(y))
-        ext = relay.Function([y], relay.log(y)).with_attr("Compiler", "ext")
+        done = primitive([z], relay.negative(z))
+        ext = relay.Function([w], relay.log(w)).with_attr("Compiler", "ext")
         return relay.Function([x], relay.Call(ext, [relay.Call(done, [relay.Call(inner, [x])])]))
 
     def expected() -> Expr:
         x = relay.var("x", shape=(3,))
-        y = relay.var("y", shape=(3,))
+        y, z, w = (relay.var(n, shape=(3,)) for n in "yzw")
         p = relay.var("p0", shape=(3,))
         inner = relay.Function([y], relay.Call(primitive([p], relay.exp(relay.exp(p))), [y]))
-        done = primitive([y], relay.negative(y))
-        ext = relay.Function([y], relay.log(y)).with_attr("Compiler", "ext")
+        done = primitive([z], relay.negative(z))
+        ext = relay.Function([w], relay.log(w)).with_attr("Compiler", "ext")
         return relay.Function([x], relay.Call(ext, [relay.Call(done, [relay.Call(inner, [x])])]))
 
     check(before(), expected(), 2)
@@ -962,18 +965,32 @@ def test_split_result_is_well_formed() -> None:
 # --- FUSE-17: deep and shared programs -----------------------------------------------------
 
 
-@pytest.mark.spec("FUSE-17")
+def _deep_round_trip(body: Expr, x: relay.Var) -> list[Expr]:
+    """Type once, fuse and defuse with the passes' cores (the type checks around them are
+    InferType's own deep tests); the bodies of the fused functions."""
+    typed = typed_fn(relay.Function([x], body))
+    out = fuse_ops(typed, 2)
+    tvm.ir.assert_structural_equal(defuse_ops(out), typed)
+    return fused_bodies(out)
+
+
+def typed_fn(func: relay.Function) -> relay.Function:
+    return main_of(transform.InferType()(IRModule.from_expr(func)))
+
+
+@pytest.mark.slow
+@pytest.mark.spec("FUSE-17", "FUSE-19")
 def test_deep_call_chain() -> None:
     n = 100_000
     x = relay.var("x", shape=(2,))
-    out = fused(relay.Function([x], _exp_chain(x, n)))
-    sizes = sorted(num_calls(b) for b in fused_bodies(out))
+    sizes = sorted(num_calls(b) for b in _deep_round_trip(_exp_chain(x, n), x))
     assert len(sizes) == -(-n // 256)
     assert sizes[0] == n % 256
     assert sizes[-1] == 256
 
 
-@pytest.mark.spec("FUSE-17")
+@pytest.mark.slow
+@pytest.mark.spec("FUSE-17", "FUSE-19")
 def test_deep_let_chain() -> None:
     n = 100_000
     x = relay.var("x", shape=(2,))
@@ -981,8 +998,31 @@ def test_deep_let_chain() -> None:
     body: Expr = vs[-1]
     for i in reversed(range(n)):
         body = relay.Let(vs[i], relay.exp(vs[i - 1] if i else x), body)
-    out = fused(relay.Function([x], body))
-    assert len(primitive_calls(out)) == n  # every let value is a group of its own
+    bodies = _deep_round_trip(body, x)
+    assert len(bodies) == n  # every let value is a group of its own
+
+
+@pytest.mark.slow
+@pytest.mark.spec("FUSE-17")
+@pytest.mark.parametrize(
+    "const", [np.float32(1.0), np.ones(2, "float32")], ids=["scalar", "tensor"]
+)
+def test_deep_chain_sharing_one_constant(const: npt.NDArray[np.float32]) -> None:
+    """One constant used by every call of a 100,000-deep chain: its post-dominator is the
+    last call, as far as can be, and is found in time linear in the chain."""
+    n = 100_000
+    x = relay.var("x", shape=(2,))
+    c = relay.const(const)
+    body: Expr = x
+    for _ in range(n):
+        body = relay.add(body, c)
+    typed = typed_fn(relay.Function([x], body))
+    out = fuse_ops(typed, 2)
+    calls = primitive_calls(out)
+    assert len(calls) == -(-n // 256)
+    # The constant joins no group (the scalar is too far from its post-dominator), so each
+    # fused function takes it as its second parameter.
+    assert all(len(call.args) == 2 and isinstance(call.args[1], relay.Constant) for call in calls)
 
 
 @pytest.mark.spec("FUSE-17")
@@ -1008,3 +1048,60 @@ def test_fusing_fused_output_changes_nothing() -> None:
     once = fused(relay.Function([a, b], relay.TupleGetItem(relay.Tuple((a, b)), 1)))
     twice = fused(once)
     assert not tvm.ir.structural_equal(twice, once)
+
+
+@pytest.mark.spec("FUSE-5")
+def test_anchor_pattern_counts_every_path() -> None:
+    """The pattern to the post-dominator combines the edges of every path, however deep: a
+    broadcast that widens a value inside one branch keeps the anchor out."""
+
+    def before(w_shape: tuple[int, ...]) -> relay.Function:
+        x = relay.var("x", shape=(2, 1))
+        w = relay.var("w", shape=w_shape)
+        y = relay.nn.softmax(x)
+        a = relay.add(relay.negative(y), w)
+        b = relay.negative(relay.negative(y))
+        return relay.Function([x, w], relay.add(a, b))
+
+    assert [num_calls(b) for b in fused_bodies(fused(before((2, 3)), 2))] == [1, 5]
+    assert [num_calls(b) for b in fused_bodies(fused(before((2, 1)), 2))] == [6]
+
+
+@pytest.mark.spec("FUSE-10")
+def test_max_depth_counts_diamonds_as_tvm_does() -> None:
+    """Fused branches count with the size their group records had when merged, so joining
+    the fork node of a fused diamond counts 12 for a 6-node group."""
+    x = relay.var("x", shape=(2, 3))
+    fork = relay.reshape(x, newshape=(2, 3))  # injective: it only joins in sweep 1
+    p = relay.negative(relay.negative(fork))
+    q = relay.tanh(relay.tanh(fork))
+    before = relay.Function([x], relay.add(p, q))
+    for depth, sizes in ((11, [1, 5]), (12, [6])):
+        with tvm.transform.PassContext(config={"relay.FuseOps.max_depth": depth}):
+            assert sorted(num_calls(b) for b in fused_bodies(fused(before))) == sizes
+
+
+@pytest.mark.spec("FUSE-11")
+def test_argument_limit_reserves_one_per_consumer() -> None:
+    """``a`` has two consumers, so two of the ``m`` arguments are its output buffers: with
+    ``m = 3`` its two inputs do not fit, and TVM's count, which counts ``a``'s inputs once per
+    consumer, then keeps every call alone; with ``m = 4`` everything fuses."""
+    x0, x1 = relay.var("x0", shape=(3,)), relay.var("x1", shape=(3,))
+    a = relay.add(x0, x1)
+    before = relay.Function([x0, x1], relay.add(relay.exp(a), relay.negative(a)))
+    for m, sizes in ((3, [1, 1, 1, 1]), (4, [4])):
+        with tvm.target.Target(f"llvm -max_function_args={m}"):
+            assert sorted(num_calls(b) for b in fused_bodies(fused(before))) == sizes
+
+
+@pytest.mark.spec("FUSE-14")
+def test_reshape_of_a_tuple_parameter_is_not_reshape_only() -> None:
+    tt = relay.TupleType([relay.TensorType((2, 3)), relay.TensorType((3,))])
+    t = relay.var("t", tt)
+    out = fused(relay.Function([t], relay.reshape(relay.TupleGetItem(t, 0), newshape=[-1])), 2)
+    assert isinstance(out, relay.Function)
+    (call,) = primitive_calls(out)
+    assert isinstance(call.op, relay.Function)
+    assert call.op.params[0].type_annotation == tt
+    assert call.op.attrs.get("relay.reshape_only") is None
+    assert call.args == (out.params[0],)

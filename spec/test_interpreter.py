@@ -149,7 +149,7 @@ def sum_up_module() -> tuple[tvm.IRModule, relay.GlobalVar]:
 
 @pytest.mark.spec("INTERP-1")
 @pytest.mark.parametrize("kind", ["debug", "graph", "vm"])
-def test_executor_kinds_run_the_interpreter(kind: str) -> None:
+def test_executor_kinds_evaluate_main(kind: str) -> None:
     x = relay.var("x", shape=(2, 3))
     mod = tvm.IRModule.from_expr(relay.Function([x], mul(x, x)))
     ex = relay.create_executor(kind, mod=mod, device=tvm.cpu(0), target="llvm")

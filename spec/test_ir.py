@@ -204,3 +204,26 @@ def test_tuple_wrapper() -> None:
     assert [i.index for i in tw if isinstance(i, relay.TupleGetItem)] == [0, 1]
     with pytest.raises(IndexError):
         _ = tw[2]
+
+
+@pytest.mark.spec("IR-10")
+def test_expr_is_the_expression_base_class_at_run_time() -> None:
+    x = relay.var("x", shape=(2,))
+    f = relay.Function([x], x)
+    nodes: list[object] = [
+        x,
+        relay.const(1.0),
+        relay.Tuple([x]),
+        relay.TupleGetItem(relay.Tuple([x]), 0),
+        relay.Call(Op.get("negative"), [x]),
+        Op.get("add"),
+        relay.GlobalVar("g"),
+        f,
+        relay.Let(x, relay.const(1.0), x),
+        relay.If(relay.const(True), x, x),
+    ]
+    for node in nodes:
+        assert isinstance(node, relay.Expr)
+        assert isinstance(node, tvm.ir.RelayExpr)
+    for other in [relay.TensorType((2,)), 1.0, "x", relay.TupleWrapper(relay.Tuple([x]), 1)]:
+        assert not isinstance(other, relay.Expr)

@@ -219,3 +219,11 @@ def test_lrn() -> None:
     np.testing.assert_allclose(evaluate(call, {x: xv}).reshape(-1), expected, rtol=1e-6)
     with pytest.raises(DiagnosticError, match="odd"):
         infer(relay.nn.lrn(x, size=2))
+
+
+@pytest.mark.spec("OP-21")
+def test_lrn_over_an_empty_axis() -> None:
+    x = relay.var("x", shape=(2, 0, 3))
+    call = relay.nn.lrn(x, size=3, axis=1)
+    assert infer(call) == tt((2, 0, 3))
+    assert evaluate(call, {x: np.zeros((2, 0, 3), "float32")}).shape == (2, 0, 3)

@@ -186,3 +186,16 @@ def test_pool_gradients() -> None:
         infer(relay.nn.max_pool2d_grad(g, x, (2, 2), (1, 1)))
     for name in ("nn.max_pool2d_grad", "nn.avg_pool2d_grad"):
         assert Op.get(name).definition.pattern == OpPattern.OUT_ELEMWISE_FUSABLE
+
+
+@pytest.mark.spec("OP-38")
+@pytest.mark.parametrize("shape", [(0, 2, 4, 4), (1, 0, 4, 4)])
+def test_pool_gradients_of_empty_batches_and_channels(shape: tuple[int, ...]) -> None:
+    x = relay.var("x", shape=shape)
+    g = relay.var("g", shape=(*shape[:2], 2, 2))
+    xv = np.zeros(shape, "float32")
+    gv = np.zeros((*shape[:2], 2, 2), "float32")
+    for grad in (relay.nn.max_pool2d_grad, relay.nn.avg_pool2d_grad):
+        call = grad(g, x, (2, 2), (2, 2))
+        assert infer(call) == tt(shape)
+        assert evaluate(call, {g: gv, x: xv}).shape == shape

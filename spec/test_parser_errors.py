@@ -26,39 +26,39 @@ def test_parsed_nodes_carry_spans() -> None:
     text = "fn (%x: int32) {\n  let %y = add(%x, 1);\n  (%y, %y.0)\n}"
     func = relay.parse_expr(text)
     assert isinstance(func, relay.Function)
-    assert func.span == Span("string", 1, 1, 4, 2)
+    assert func.span == Span("string", 1, 4, 1, 2)
     x = func.params[0]
-    assert x.span == Span("string", 1, 5, 1, 7)
+    assert x.span == Span("string", 1, 1, 5, 7)
     assert isinstance(x.type_annotation, relay.TensorType)
-    assert x.type_annotation.span == Span("string", 1, 9, 1, 14)
+    assert x.type_annotation.span == Span("string", 1, 1, 9, 14)
     let = func.body
     assert isinstance(let, relay.Let)
     assert let.span == Span("string", 2, 3, 3, 13)
-    assert let.var.span == Span("string", 2, 7, 2, 9)
+    assert let.var.span == Span("string", 2, 2, 7, 9)
     call = let.value
     assert isinstance(call, relay.Call)
-    assert call.span == Span("string", 2, 12, 2, 22)
+    assert call.span == Span("string", 2, 2, 12, 22)
     one = call.args[1]
     assert isinstance(one, relay.Constant)
-    assert one.span == Span("string", 2, 20, 2, 21)
+    assert one.span == Span("string", 2, 2, 20, 21)
     assert call.args[0] is x, "a use is the bound variable itself"
     tup = let.body
     assert isinstance(tup, relay.Tuple)
     assert tup.span == Span("string", 3, 3, 3, 13)
     item = tup.fields[1]
     assert isinstance(item, relay.TupleGetItem)
-    assert item.span == Span("string", 3, 8, 3, 12)
+    assert item.span == Span("string", 3, 3, 8, 12)
     binop = relay.parse_expr("1 +\n  2 * 3")
     assert isinstance(binop, relay.Call)
-    assert binop.span == Span("string", 1, 1, 2, 8)
+    assert binop.span == Span("string", 1, 2, 1, 8)
     assert isinstance(binop.args[1], relay.Call)
-    assert binop.args[1].span == Span("string", 2, 3, 2, 8)
+    assert binop.args[1].span == Span("string", 2, 2, 3, 8)
     cond = relay.parse_expr("if (True) { 1 } else { 2 }")
     assert isinstance(cond, relay.If)
     assert cond.span == Span("string", 1, 1, 1, 27)
     mod = relay.parse(SEMVER + "def @f() { 1 }", source_name="lib.rly")
     f = mod["f"]
-    assert f.span == Span("lib.rly", 2, 1, 2, 15)
+    assert f.span == Span("lib.rly", 2, 2, 1, 15)
     assert str(f.span) == "lib.rly:2:1"
 
 

@@ -626,8 +626,10 @@ def test_type_comments_on_params_lets_tuples_and_functions() -> None:
 def test_spans_and_annotate() -> None:
     x = relay.var("x", shape=(3, 2))
     one = relay.const(10e10, dtype="float32")
-    z = relay.Call(ADD, [x, one], span=Span("Add0", 0, 0))
-    z = relay.Call(ADD, [z, z], span=Span("Add1", 4, 7), checked_type_=relay.TensorType((3, 2)))
+    z = relay.Call(ADD, [x, one], span=Span("Add0", 0, 0, 0, 0))
+    z = relay.Call(
+        ADD, [z, z], span=Span("Add1", 4, 4, 7, 9), checked_type_=relay.TensorType((3, 2))
+    )
     prints_as(
         relay.Function([x], z),
         "fn (%x: Tensor[(3, 2), float32]) {\n"

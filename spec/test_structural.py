@@ -84,7 +84,7 @@ def test_every_kind_of_input_equals_itself() -> None:
 @pytest.mark.spec("SEQ-1")
 def test_names_spans_and_checked_types_are_ignored() -> None:
     x, y = relay.var("x", shape=(2,)), relay.var("y", shape=(2,))
-    span = tvm.ir.Span("a.rly", 1, 2)
+    span = tvm.ir.Span("a.rly", 1, 1, 2, 5)
     lhs = relay.Function([x], relay.Call(EXP, [x], span=span, checked_type_=tensor()))
     rhs = relay.Function([y], exp(y))
     assert consistent_equal(lhs, rhs)
@@ -733,3 +733,33 @@ def test_generated_programs() -> None:
     for seed in range(50):
         twice = [_random_program(random.Random(seed), 8) for _ in range(2)]
         assert consistent_equal(twice[0], twice[1], map_free_vars=True)
+
+
+# --- SEQ-14: fractional numbers -------------------------------------------------------------
+
+
+@pytest.mark.spec("SEQ-14")
+def test_fractions_compare_with_tolerance() -> None:
+    close = [(FloatImm("float32", 0.1), FloatImm("float32", 0.1 + 5e-10)), (2.5, 2.5 - 5e-10)]
+    for lhs, rhs in close:
+        assert tvm.ir.structural_equal(lhs, rhs)
+        assert tvm.ir.structural_equal(rhs, lhs)
+        assert tvm.ir.structural_hash(lhs) == tvm.ir.structural_hash(rhs)
+    assert not tvm.ir.structural_equal(FloatImm("float32", 0.1), FloatImm("float32", 0.1 + 2e-9))
+    assert not tvm.ir.structural_equal(1.0, 1.0 + 5e-10)
+    assert not tvm.ir.structural_equal(1.0 + 5e-10, 1)
+    assert consistent_equal(3, 3.0)
+    assert consistent_equal(relay.const(0.5), relay.const(0.5))
+    data = np.array([0.1], "float64")
+    assert not consistent_equal(relay.const(data, "float64"), relay.const(data + 1e-12, "float64"))
+
+
+@pytest.mark.spec("SEQ-14")
+def test_printed_epsilon_reads_back_equal() -> None:
+    x = relay.var("x", shape=(1, 2, 3, 3))
+    gamma, beta, mean, var = (relay.var(name, shape=(2,)) for name in ("g", "b", "m", "v"))
+    out = relay.nn.batch_norm(x, gamma, beta, mean, var, epsilon=1e-5 + 1e-12)[0]
+    mod = relay.transform.InferType()(tvm.IRModule.from_expr(out))
+    text = mod.astext()
+    assert "epsilon=1e-05f" in text
+    tvm.ir.assert_structural_equal(relay.parse(text), mod)

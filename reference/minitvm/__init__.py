@@ -4,7 +4,7 @@
 features minitvm covers.
 """
 
-from minitvm import error, ir, parser, runtime, target, te, tir, transform
+from minitvm import backend, error, ir, parser, runtime, target, te, tir, transform
 from minitvm.ir import IRModule
 from minitvm.runtime import Device, cpu, cuda, device, gpu
 from minitvm.runtime import ndarray as nd
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Device",
     "IRModule",
+    "backend",
     "build",
     "cpu",
     "cuda",

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from typing_extensions import override
 
-__all__ = ["DEF", "IGNORE", "MAP", "Node", "SEqualKind", "Span"]
+__all__ = ["DEF", "IGNORE", "MAP", "Node", "SEqualKind", "SourceName", "Span"]
 
 
 class SEqualKind(Enum):
@@ -52,14 +52,26 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """A region of source text (1-based lines and columns)."""
+class SourceName(Node):
+    """The name of a source text, as TVM's ``tvm.ir.SourceName``."""
 
-    source_name: str
+    name: str
+
+    @override
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Span(Node):
+    """A region of source text (1-based lines and columns). The constructor takes TVM's
+    argument order: ``Span(source_name, line, end_line, column, end_column)``."""
+
+    source_name: SourceName | str | None
     line: int
+    end_line: int
     column: int
-    end_line: int = 0
-    end_column: int = 0
+    end_column: int
 
     @override
     def __str__(self) -> str:

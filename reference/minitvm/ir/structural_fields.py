@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import TypeAlias, TypeGuard
 
 import numpy as np
 
@@ -168,12 +169,37 @@ def _is_bool(x: object) -> bool:
     return isinstance(x, bool | np.bool_)
 
 
-def _is_number(x: object) -> bool:
+_Number: TypeAlias = int | float | np.integer | np.floating
+
+
+def _is_number(x: object) -> TypeGuard[_Number]:
     return isinstance(x, int | float | np.integer | np.floating) and not _is_bool(x)
 
 
 def _is_nan(x: object) -> bool:
     return isinstance(x, float | np.floating) and math.isnan(x)
+
+
+def _is_whole(x: _Number) -> bool:
+    return isinstance(x, int | np.integer) or float(x).is_integer()
+
+
+FLOAT_ATOL = 1e-9
+"""TVM's tolerance when it compares two doubles (attribute values, ``FloatImm``)."""
+
+
+def _numbers_equal(a: _Number, b: _Number) -> bool:
+    """Whole numbers compare exactly; two fractional ones within ``FLOAT_ATOL`` are equal,
+    as in TVM, where a float attribute printed with 6 significant digits (``1e-05f`` for
+    ``1.0000001e-05``) reads back equal. A whole number never equals a fractional one, so
+    that ``leaf_hash`` can hash every fractional number alike and stay consistent."""
+    if a == b:
+        return True
+    if _is_nan(a) or _is_nan(b):
+        return _is_nan(a) and _is_nan(b)
+    if _is_whole(a) or _is_whole(b):
+        return False
+    return abs(float(a) - float(b)) < FLOAT_ATOL
 
 
 def _array(x: NDArray | np.ndarray) -> np.ndarray:
@@ -184,7 +210,8 @@ def leaf_equal(a: object, b: object) -> bool:
     """Equality of values that are neither nodes nor sequences.
 
     Numbers compare by value (an attribute given as ``1`` or ``1.0`` is the same; NaN equals
-    NaN so that every value equals itself); booleans, strings and enum members only equal
+    NaN so that every value equals itself; fractional numbers with TVM's tolerance, see
+    ``_numbers_equal``); booleans, strings and enum members only equal
     their own kind; arrays compare dtype, shape and exact bytes (``-0.0`` differs from
     ``0.0``, NaN payloads matter), as TVM compares constant data.
     """
@@ -195,7 +222,7 @@ def leaf_equal(a: object, b: object) -> bool:
     if _is_bool(a) or _is_bool(b):
         return _is_bool(a) and _is_bool(b) and bool(a) == bool(b)
     if _is_number(a):
-        return _is_number(b) and (bool(a == b) or (_is_nan(a) and _is_nan(b)))
+        return _is_number(b) and _numbers_equal(a, b)
     if isinstance(a, NDArray | np.ndarray):
         if not isinstance(b, NDArray | np.ndarray):
             return False
@@ -229,7 +256,19 @@ _NONE_HASH = str_hash("<None>")
 _BOOL_HASH = str_hash("<bool>")
 _NUMBER_HASH = str_hash("<number>")
 _NAN_HASH = str_hash("<nan>")
+_FRACTION_HASH = str_hash("<fraction>")
 _ARRAY_HASH = str_hash("<array>")
+
+
+def _number_hash(x: _Number) -> int:
+    if _is_nan(x):
+        return _NAN_HASH
+    if not _is_whole(x):
+        # Fractional numbers equal their neighbours within FLOAT_ATOL, a relation that chains
+        # across every value: only a constant hash is consistent with it.
+        return _FRACTION_HASH
+    # Python's numeric hash is deterministic and equal for equal int and float values.
+    return combine(_NUMBER_HASH, hash(x))
 
 
 def leaf_hash(x: object) -> int:
@@ -241,8 +280,7 @@ def leaf_hash(x: object) -> int:
     if _is_bool(x):
         return combine(_BOOL_HASH, int(bool(x)))
     if _is_number(x):
-        # Python's numeric hash is deterministic and equal for equal int and float values.
-        return _NAN_HASH if _is_nan(x) else combine(_NUMBER_HASH, hash(x))
+        return _number_hash(x)
     if isinstance(x, str):
         return str_hash(x)
     if isinstance(x, NDArray | np.ndarray):

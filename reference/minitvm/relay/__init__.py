@@ -25,7 +25,7 @@ from minitvm.relay.adt import (
     PatternVar,
     PatternWildcard,
 )
-from minitvm.relay.build_module import optimize
+from minitvm.relay.build_module import build, optimize
 from minitvm.relay.builder import const, scalar_type, var
 from minitvm.relay.expr import (
     Call,
@@ -95,6 +95,7 @@ __all__ = [
     "TypeVar",
     "Var",
     "analysis",
+    "build",
     "build_module",
     "const",
     "create_executor",

@@ -1,4 +1,5 @@
-"""``relay.build_module``: the standard optimisation pipeline and parameter binding.
+"""``relay.build_module``: the standard optimisation pipeline and parameter binding
+(``create_executor`` is re-exported here, where TVM defines it).
 
 TVM's ``python/tvm/relay/build_module.py`` (``optimize``, ``bind_params_by_name``) and the C++
 behind them: ``RelayBuildModule::OptimizeImpl`` in ``src/relay/backend/build_module.cc`` and
@@ -8,37 +9,28 @@ and the target, so each pass runs or not by its ``opt_level`` (``required_pass``
 ``disabled_pass`` apply), and finishes with InferType, Inline and InferType, run directly.
 
 The sequence is TVM's for a graph-executor build on one target. Passes minitvm does not
-provide are left out, in their place: see the SPEC's OPT chapter for the list. The passes
-``SimplifyExpr``, ``CombineParallelConv2D``, ``CombineParallelDense``, ``FoldScaleAxis`` and
-``FuseOps`` take their places as soon as ``relay.transform`` defines them.
+provide are left out, in their place: see the SPEC's OPT chapter for the list.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from minitvm.error import DiagnosticError, InternalError
+from minitvm.error import DiagnosticError
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import Pass, Sequential
 from minitvm.relay import transform
 from minitvm.relay.function import Function
-from minitvm.relay.interpreter.executor import bind_params_by_name
+from minitvm.relay.interpreter.executor import bind_params_by_name, create_executor
 from minitvm.runtime.ndarray import NDArray
 from minitvm.target import Target
 
-__all__ = ["bind_params_by_name", "optimize"]
+if TYPE_CHECKING:
+    from minitvm.relay.backend.build import GraphExecutorFactoryModule
 
-
-def _optional(name: str, *args: int) -> list[Pass]:
-    """``relay.transform.<name>(*args)`` when minitvm defines that pass, else nothing."""
-    factory = getattr(transform, name, None)
-    if factory is None:
-        return []
-    made = factory(*args)
-    if not isinstance(made, Pass):
-        raise InternalError(f"relay.transform.{name} did not make a pass")
-    return [made]
+__all__ = ["bind_params_by_name", "build", "create_executor", "optimize", "pass_sequence"]
 
 
 def pass_sequence(target: Target) -> list[Pass]:
@@ -51,35 +43,37 @@ def pass_sequence(target: Target) -> list[Pass]:
         transform.SimplifyInference(),
         # TVM passes a skip callback here, but it answers False for every expression.
         transform.EliminateCommonSubexpr(),
-        *_optional("CombineParallelConv2D", 3),
-        *_optional("CombineParallelDense", 3),
+        transform.CombineParallelConv2D(3),
+        transform.CombineParallelDense(3),
         # CombineParallelBatchMatmul: not in minitvm.
         transform.FoldConstant(),
-        *_optional("FoldScaleAxis"),
-        *_optional("SimplifyExpr"),
+        transform.FoldScaleAxis(),
+        transform.SimplifyExpr(),
         # CanonicalizeCast: not in minitvm.
         transform.CanonicalizeOps(),
         # FlattenAtrousConv: not in minitvm.
         transform.InferType(),
-        # AlterOpLayout, SimplifyExprPostAlterOp: not in minitvm.
+        # AlterOpLayout: not in minitvm.
+        transform.SimplifyExprPostAlterOp(),
         transform.FastMath(),
         transform.FoldConstant(),
         transform.SplitArgs(target.max_function_args),
         # PlanDevices: not in minitvm (one device).
-        *_optional("FuseOps"),
+        transform.FuseOps(),
     ]
 
 
 def optimize(
     mod: IRModule | Function,
-    target: str | Target | None = None,
+    target: str | Mapping[str, object] | Target | None = None,
     params: Mapping[str, object] | None = None,
 ) -> tuple[IRModule, dict[str, NDArray]]:
     """TVM's ``relay.optimize``: the optimised module, and the parameters still to be passed
     at run time (none: every given parameter is bound into ``main`` as a constant).
 
-    ``target`` defaults to the current target, else ``llvm``. A Function instead of a module
-    is accepted with a DeprecationWarning, as in TVM. The input is not changed.
+    ``target`` (anything ``Target`` accepts) defaults to the current target, else ``llvm``.
+    A Function instead of a module is accepted with a DeprecationWarning, as in TVM. The
+    input is not changed.
     """
     if isinstance(mod, Function):
         if params:
@@ -110,3 +104,18 @@ def optimize(
         mod = transform.Inline()(mod)
         mod = transform.InferType()(mod)
     return mod, {}
+
+
+def build(
+    ir_mod: IRModule | Function,
+    target: str | Target | None = None,
+    target_host: str | Target | None = None,
+    executor: object = None,
+    runtime: object = None,
+    params: Mapping[str, object] | None = None,
+    mod_name: str = "default",
+) -> GraphExecutorFactoryModule:
+    """TVM's ``relay.build``: see ``minitvm.relay.backend.build``."""
+    from minitvm.relay.backend.build import build as build_graph
+
+    return build_graph(ir_mod, target, target_host, executor, runtime, params, mod_name)

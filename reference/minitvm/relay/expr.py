@@ -310,3 +310,8 @@ Expr: TypeAlias = (
     " | RefCreate | RefRead | RefWrite | Constructor | Match"
 )
 """Every Relay expression. Dispatch over it with ``match`` and ``assert_never``."""
+
+if not TYPE_CHECKING:
+    # At run time ``relay.Expr`` is the expressions' base class, as in TVM, so that code
+    # written for TVM can test ``isinstance(e, relay.Expr)``; type checkers see the union.
+    Expr = RelayExpr

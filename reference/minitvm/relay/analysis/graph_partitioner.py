@@ -199,13 +199,17 @@ class GraphPartitioner:
             stack.extend(e.node for e in reversed(nodes[index].outputs))
 
     def _count_fused_nodes_with_new_child(self, child: int, dom_parent: int) -> int:
+        """TVM's count of the nodes the group would have, or any number above
+        ``max_fuse_depth`` once the count passes it: the walk stops there, which keeps the work
+        per node bounded however far away the post-dominator is."""
         nodes = self._nodes()
         total = self.groups[dom_parent].find_root().num_nodes
         if all(e.node == dom_parent for e in nodes[child].outputs):  # fast path
             return total + self.groups[child].num_nodes
+        limit = self.max_fuse_depth
         visited: set[int] = set()
         stack = [child]
-        while stack:
+        while stack and total <= limit:
             index = stack.pop()
             if index == dom_parent or index in visited:
                 continue

@@ -20,7 +20,7 @@ The walk is iterative (an explicit stack) and visits each shared node once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, assert_never
 
@@ -113,10 +113,6 @@ def _constant_pattern(const: Constant) -> OpPattern:
     return OpPattern.OPAQUE
 
 
-def _is_compiler_function(expr: Expr) -> bool:
-    return isinstance(expr, Function) and expr.attrs.get("Compiler") is not None
-
-
 class _Creator:
     def __init__(self) -> None:
         self.pending: dict[Expr, _Pending] = {}
@@ -145,25 +141,23 @@ class _Creator:
                 continue
             visited.add(expr)
             stack.append((expr, True))
-            if _is_compiler_function(expr):
-                continue
-            self.pre_visit(expr)
-            for child in reversed(children(expr)):
+            for child in reversed(self.pre_visit(expr)):
                 if child not in visited:
                     stack.append((child, False))
         return self.finish()
 
-    def pre_visit(self, expr: Expr) -> None:  # noqa: C901  (a flat dispatch over the union)
-        """Record the edges from ``expr``'s inputs, before they are visited (TVM's order)."""
+    def pre_visit(self, expr: Expr) -> Sequence[Expr]:  # noqa: C901  (a flat dispatch)
+        """Record the edges from ``expr``'s inputs, before they are visited (TVM's order),
+        and return the children to visit, in order."""
         match expr:
-            case Var() | GlobalVar() | Constant() | Op() | Constructor():
-                pass
-            case Function():
-                for param in expr.params:
-                    self.update(param, None, OpPattern.OPAQUE)
-                self.update(expr.body, None, OpPattern.OPAQUE)
             case Call():
                 self.visit_call(expr)
+                return (expr.op, *expr.args)
+            case Var() | Constant() | GlobalVar() | Op() | Constructor():
+                return ()
+            case TupleGetItem():
+                self.visit_tuple_getitem(expr)
+                return (expr.tuple_value,)
             case Tuple():
                 self.pending[expr].pattern = OpPattern.TUPLE
                 for field in expr.fields:
@@ -171,18 +165,25 @@ class _Creator:
                         self.update(field, expr, OpPattern.INJECTIVE)
                     else:
                         self.update(field, None, OpPattern.OPAQUE)
-            case TupleGetItem():
-                self.visit_tuple_getitem(expr)
-            case Let():
-                for part in (expr.var, expr.value, expr.body):
+                return expr.fields
+            case Let() | If():
+                parts = children(expr)
+                for part in parts:
                     self.update(part, None, OpPattern.OPAQUE)
-            case If():
-                for part in (expr.cond, expr.true_branch, expr.false_branch):
-                    self.update(part, None, OpPattern.OPAQUE)
+                return parts
+            case Function():
+                if expr.attrs.get("Compiler") is not None:
+                    return ()  # for an external code generator: not looked into
+                for param in expr.params:
+                    self.update(param, None, OpPattern.OPAQUE)
+                self.update(expr.body, None, OpPattern.OPAQUE)
+                return (*expr.params, expr.body)
             case RefCreate() | RefRead() | RefWrite() | Match():
                 # Opaque: every part is a boundary, as in TVM.
-                for part in children(expr):
+                parts = children(expr)
+                for part in parts:
                     self.update(part, None, OpPattern.OPAQUE)
+                return parts
             case _:
                 assert_never(expr)
 
@@ -222,13 +223,10 @@ class _Creator:
             self.update(item.tuple_value, None, OpPattern.OPAQUE)
 
     def post_visit(self, expr: Expr) -> None:
-        match expr:
-            case Op() | GlobalVar() | Function() | Constructor():
-                return
-            case Constant():
-                self.pending[expr].pattern = _constant_pattern(expr)
-            case _:
-                pass
+        if isinstance(expr, Op | GlobalVar | Function | Constructor):
+            return
+        if isinstance(expr, Constant):
+            self.pending[expr].pattern = _constant_pattern(expr)
         self.order.append(expr)
 
     def finish(self) -> IndexedForwardGraph:

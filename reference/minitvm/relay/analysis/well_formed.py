@@ -17,6 +17,7 @@ after every pass a context runs, and names the pass that broke the program.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from typing_extensions import override
@@ -171,28 +172,43 @@ def check_well_formed(expr: Expr, what: str = "expression", closed: bool = False
 class WellFormedInstrument(PassInstrument):
     """Re-check every global Relay function after each pass: well formed and closed, and (with
     ``check_types``) the whole module type-checks under InferType. A failure raises a
-    DiagnosticError naming the pass that produced the broken module and the function."""
+    DiagnosticError naming the pass that produced the broken module and the function, unless
+    the pass's input fails the same check (the pass did not break it)."""
 
     def __init__(self, check_types: bool = True) -> None:
         self.check_types = check_types
         self._checking = False
+        self._inputs: list[IRModule] = []
+
+    @override
+    def run_before_pass(self, mod: IRModule, info: PassInfo) -> None:
+        if not self._checking:
+            self._inputs.append(mod.copy())
 
     @override
     def run_after_pass(self, mod: IRModule, info: PassInfo) -> None:
         if self._checking:  # InferType run by the check itself is not checked again
             return
+        before = self._inputs.pop() if self._inputs else None
         self._checking = True
         try:
-            self._check(mod, info.name)
+            for check in (self._check_scoping, self._check_types):
+                try:
+                    check(mod, info.name)
+                except DiagnosticError:
+                    if before is None or _passes(check, before):
+                        raise
         finally:
             self._checking = False
 
-    def _check(self, mod: IRModule, pass_name: str) -> None:
+    def _check_scoping(self, mod: IRModule, pass_name: str) -> None:
         for gv, func in mod.functions.items():
             if isinstance(func, Function):
                 check_well_formed(
                     func, f"after pass {pass_name}, function @{gv.name_hint}", closed=True
                 )
+
+    def _check_types(self, mod: IRModule, pass_name: str) -> None:
         if not self.check_types:
             return
         try:
@@ -201,3 +217,11 @@ class WellFormedInstrument(PassInstrument):
             raise DiagnosticError(
                 f"after pass {pass_name}, the module does not type-check: {err}"
             ) from err
+
+
+def _passes(check: Callable[[IRModule, str], None], mod: IRModule) -> bool:
+    try:
+        check(mod, "")
+    except DiagnosticError:
+        return False
+    return True

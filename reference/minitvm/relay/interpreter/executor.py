@@ -9,7 +9,8 @@ Mirrors TVM's ``python/tvm/relay/build_module.py`` (``create_executor``) and
 * Each ``evaluate`` first type checks the module (with the expression added as a fresh
   global when it is not one), as TVM prepares the module on each call, so changes to the
   module between calls are seen.
-* The kinds ``"graph"`` and ``"vm"`` are accepted and run the same interpreter.
+* The kinds ``"graph"`` and ``"vm"`` run compiled code for CPU targets
+  (``minitvm.relay.backend.executors``); for other targets they run this interpreter.
 """
 
 from __future__ import annotations
@@ -141,6 +142,11 @@ def create_executor(
             raise DiagnosticError("create_executor: params need a Relay function @main")
         mod = mod.copy()
         mod["main"] = bind_params_by_name(main, params)
+    if kind != "debug" and target.kind.device_type == 1:
+        from minitvm.relay.backend.executors import GraphExecutor, VMExecutor
+
+        compiled = GraphExecutor if kind == "graph" else VMExecutor
+        return compiled(mod, device, target, kind)
     return Interpreter(mod, device, target, kind)
 
 

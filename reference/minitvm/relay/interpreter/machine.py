@@ -35,7 +35,7 @@ programs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias, assert_never
 
@@ -125,12 +125,22 @@ def _where(expr: Expr) -> str | None:
     return None if expr.span is None else str(expr.span)
 
 
+PrimitiveHook = Callable[[Function, list[Value]], Value]
+"""Runs a call of a ``Primitive`` function on argument values (a compiled kernel)."""
+
+
 class Machine:
     """Evaluates expressions against a module. Reusable: global closures and free-variable
-    sets are cached per node, so repeated calls pay for each only once."""
+    sets are cached per node, so repeated calls pay for each only once.
 
-    def __init__(self, mod: IRModule | None = None) -> None:
+    ``primitive``, when given, runs every call of a closed function marked ``Primitive``
+    instead of the machine evaluating its body: this is how compiled executors reuse the
+    machine for control flow and closures while fused functions run as kernels.
+    """
+
+    def __init__(self, mod: IRModule | None = None, primitive: PrimitiveHook | None = None) -> None:
         self.mod = mod
+        self.primitive = primitive
         self._globals: dict[GlobalVar, Closure] = {}
         self._free_vars: dict[Function, tuple[Var, ...]] = {}
         self._relation_types: dict[tuple[object, Attrs | None, tuple[Type, ...]], Type] = {}
@@ -240,6 +250,11 @@ class Machine:
                 f"call of {_name(callee)}: the callee is not a function, it is {describe(fn)}",
                 _where(call),
             )
+        primitive = self.primitive
+        func = fn.func
+        if primitive and not fn.env and func.is_primitive() and len(args) == len(func.params):
+            env[call] = primitive(func, args)
+            return env
         activation = self._activate(fn, args, f"call of {_name(callee)}")
         body = fn.func.body
         stack.append(_Return(call, env, body))

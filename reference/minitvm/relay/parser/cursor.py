@@ -116,12 +116,12 @@ class Cursor:
         """The span from token ``start`` to the last token consumed."""
         first = self.tokens[start]
         end = self.tokens[max(self.pos - 1, start)]
-        return Span(self.source_name, first.line, first.column, end.end_line, end.end_column)
+        return Span(self.source_name, first.line, end.end_line, first.column, end.end_column)
 
     def span_between(self, first: int, last: int) -> Span:
         """The span from token ``first`` to token ``last``, both included."""
         a, b = self.tokens[first], self.tokens[last]
-        return Span(self.source_name, a.line, a.column, b.end_line, b.end_column)
+        return Span(self.source_name, a.line, b.end_line, a.column, b.end_column)
 
     def token_span(self, tok: Token) -> Span:
-        return Span(self.source_name, tok.line, tok.column, tok.end_line, tok.end_column)
+        return Span(self.source_name, tok.line, tok.end_line, tok.column, tok.end_column)

@@ -3,15 +3,23 @@
 from minitvm.relay.analysis.well_formed import WellFormedInstrument
 from minitvm.relay.transform.annotate_spans import AnnotateSpans
 from minitvm.relay.transform.canonicalize_ops import CanonicalizeOps
+from minitvm.relay.transform.combine_parallel_conv2d import CombineParallelConv2D
+from minitvm.relay.transform.combine_parallel_dense import CombineParallelDense
 from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.defuse_ops import DefuseOps
 from minitvm.relay.transform.eliminate_common_subexpr import EliminateCommonSubexpr
 from minitvm.relay.transform.fast_math import FastMath
 from minitvm.relay.transform.fold_constant import FoldConstant, FoldConstantExpr
+from minitvm.relay.transform.fold_scale_axis import (
+    BackwardFoldScaleAxis,
+    FoldScaleAxis,
+    ForwardFoldScaleAxis,
+)
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.fuse_ops import FuseOps
 from minitvm.relay.transform.inline import Inline
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
+from minitvm.relay.transform.simplify_expr import SimplifyExpr, SimplifyExprPostAlterOp
 from minitvm.relay.transform.simplify_inference import SimplifyInference
 from minitvm.relay.transform.split_args import SplitArgs
 from minitvm.relay.transform.to_a_normal_form import ToANormalForm, ToANormalFormExpr
@@ -22,11 +30,16 @@ from minitvm.relay.transform.type_infer import InferType, InferTypeLocal
 __all__ = [
     "AnnotateSpans",
     "CanonicalizeOps",
+    "CombineParallelConv2D",
+    "CombineParallelDense",
     "DeadCodeElimination",
     "EliminateCommonSubexpr",
     "FastMath",
     "FoldConstant",
     "FoldConstantExpr",
+    "FoldScaleAxis",
+    "ForwardFoldScaleAxis",
+    "BackwardFoldScaleAxis",
     "DefuseOps",
     "FunctionPass",
     "FuseOps",
@@ -34,6 +47,8 @@ __all__ = [
     "InferTypeLocal",
     "Inline",
     "RemoveUnusedFunctions",
+    "SimplifyExpr",
+    "SimplifyExprPostAlterOp",
     "SimplifyInference",
     "SplitArgs",
     "ToANormalForm",

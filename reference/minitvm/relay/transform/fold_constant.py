@@ -25,9 +25,9 @@ reading or writing a reference, or calling anything but an operator or a constru
 
 minitvm adds two safety rules. A call whose result would have more than
 ``relay.FoldConstant.max_elements`` elements stays a call, so folding cannot blow up memory
-(``broadcast_to`` of a scalar to a huge shape). A call whose evaluation raises a TVMError (an
-out-of-range ``take`` in ``fast`` mode, an ill-typed call in an untyped program) stays a call,
-so the error happens when, and only if, the program runs it.
+(``broadcast_to`` of a scalar to a huge shape). A call whose evaluation raises a TVMError (a
+``take`` from an empty axis, an ill-typed call in an untyped program) stays a call, so the
+error happens when, and only if, the program runs it.
 
 The walk is an explicit stack: let chains, call chains and shared DAGs of any depth are
 rewritten in time linear in their distinct nodes. Evaluation never depends on the current

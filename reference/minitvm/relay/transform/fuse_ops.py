@@ -36,7 +36,7 @@ from minitvm.ir.type import TensorType, Type
 from minitvm.relay.analysis.graph_partitioner import GraphPartitioner, Group
 from minitvm.relay.analysis.indexed_graph import create_indexed_forward_graph
 from minitvm.relay.expr import Call, Constant, Expr, Tuple, TupleGetItem, Var
-from minitvm.relay.expr_functor import ExprMutator, iter_post_order, rebuild
+from minitvm.relay.expr_functor import ExprMutator, rebuild
 from minitvm.relay.function import Function
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.target.target import Target
@@ -62,14 +62,18 @@ register_config(
 
 
 class _GroupInfo:
-    """The parameters of one fused function and the arguments its call passes."""
+    """The parameters of one fused function, the arguments its call passes, and what TVM's
+    ``CheckReshapeOnly`` finds in its body: whether it calls anything, and whether every call
+    is a reshape-like operator and every variable (only parameters occur) a tensor."""
 
-    __slots__ = ("arguments", "params", "slot")
+    __slots__ = ("arguments", "has_call", "params", "reshape_only", "slot")
 
     def __init__(self) -> None:
         self.params: list[Var] = []
         self.arguments: list[Expr] = []
         self.slot: dict[Expr, Var] = {}
+        self.has_call = False
+        self.reshape_only = True
 
     def param_for(self, arg: Expr, ty: Type) -> Var:
         param = self.slot.get(arg)
@@ -77,7 +81,14 @@ class _GroupInfo:
             param = self.slot[arg] = Var(f"p{len(self.params)}", ty)
             self.params.append(param)
             self.arguments.append(arg)
+            if not isinstance(ty, TensorType):
+                self.reshape_only = False
         return param
+
+    def add_call(self, op: Op) -> None:
+        self.has_call = True
+        if not op.definition.reshape_only:
+            self.reshape_only = False
 
 
 def _skipped(expr: Expr) -> bool:
@@ -94,21 +105,6 @@ def _checked_type(expr: Expr) -> Type:
             "FuseOps requires InferType to run first"
         )
     return ty
-
-
-def _reshape_only(body: Expr) -> tuple[bool, bool]:
-    """``(has_call, reshape_only)`` of a fused body: whether it calls anything, and whether
-    every call is a reshape-like operator over tensor-typed variables."""
-    has_call = False
-    reshape_only = True
-    for node in iter_post_order(body):
-        if isinstance(node, Call):
-            has_call = True
-            if not (isinstance(node.op, Op) and node.op.definition.reshape_only):
-                reshape_only = False
-        elif isinstance(node, Var) and not isinstance(node.type_annotation, TensorType):
-            reshape_only = False
-    return has_call, reshape_only
 
 
 class _FuseMutator(ExprMutator):
@@ -147,6 +143,7 @@ class _FuseMutator(ExprMutator):
         if group is None:
             raise DiagnosticError(f"FuseOps: call of {op.name} is outside the fused dataflow")
         args = self.new_arguments(call.args, group)
+        self.info[group].add_call(op)
         new_call = Call(op, args, call.attrs, call.type_args, call.span)
         if group.root_ref is call:
             return self.make_function(group, _checked_type(call), new_call)
@@ -191,12 +188,18 @@ class _FuseMutator(ExprMutator):
 
     def make_function(self, group: Group, ret_type: Type, body: Expr) -> Call:
         info = self.info[group]
-        has_call, reshape_only = _reshape_only(body)
-        attrs: dict[str, object] = {"Primitive": IntImm("int32", int(has_call))}
-        if has_call and reshape_only:
-            attrs["relay.reshape_only"] = IntImm("int32", 1)
-        func = Function(info.params, body, ret_type, (), DictAttrs(attrs))
+        if not info.has_call:
+            attrs = _NO_CALL
+        else:
+            attrs = _RESHAPE_ONLY if info.reshape_only else _PRIMITIVE
+        func = Function(info.params, body, ret_type, (), attrs)
         return Call(func, info.arguments)
+
+
+# Attributes are immutable values: every fused function can share them.
+_PRIMITIVE = DictAttrs({"Primitive": IntImm("int32", 1)})
+_RESHAPE_ONLY = _PRIMITIVE.with_attr("relay.reshape_only", IntImm("int32", 1))
+_NO_CALL = DictAttrs({"Primitive": IntImm("int32", 0)})
 
 
 def fuse_ops(

@@ -205,6 +205,8 @@ def _lrn_rel(arg_types: list[Type], attrs: LRNAttrs) -> Type:
 def _lrn_kernel(attrs: LRNAttrs, args: list[Value], out_type: Type) -> Value:
     x = tensor_value(args[0])
     axis = normalize_axis(attrs.axis, x.ndim)
+    if x.shape[axis] == 0:  # no windows (a window would not fit the empty padded axis)
+        return x.copy()
     half = attrs.size // 2
     pad = [(0, 0)] * x.ndim
     pad[axis] = (half, half)

@@ -135,7 +135,7 @@ def _scatter(
     np.add.at(
         grid,
         (ni, ci, rows.reshape(1, 1, -1), cols.reshape(1, 1, -1)),
-        values.reshape(n, c, -1),
+        values.reshape(n, c, rows.size),
     )
     return grid[:, :, before[0] : before[0] + x_shape[2], before[1] : before[1] + x_shape[3]]
 
@@ -151,7 +151,7 @@ def _max_pool_grad_kernel(attrs: MaxPool2DAttrs, args: list[Value], out_type: Ty
         x, [(0, 0), (0, 0), (before[0], after[0]), (before[1], after[1])], constant_values=low
     )
     windows = xp[:, :, rows, cols]  # (N, C, OH, OW, KH, KW)
-    flat = windows.reshape(*windows.shape[:4], -1)
+    flat = windows.reshape(*windows.shape[:4], g.kernel[0] * g.kernel[1])
     first = np.argmax(flat, axis=-1)  # the first maximum of each window
     hot = np.arange(flat.shape[-1]) == first[..., None]
     values = np.where(hot, grad[..., None], grad.dtype.type(0)).reshape(windows.shape)

@@ -1,0 +1,1 @@
+"""The compiled path of Relay: compile engine, graph executor codegen and runtime, build."""

@@ -1,0 +1,291 @@
+"""The compile engine: primitive Relay functions to runnable kernels, cached (TVM's
+``TECompiler``, ``src/relay/backend/te_compiler.cc``, and ``python/tvm/relay/backend/
+te_compiler.py``).
+
+``lower(func, target)`` turns a ``Primitive`` function made by FuseOps into a
+``CompiledFunc``: its TE graph (``te_lower``), scheduled (``schedule``), lowered with
+``te.create_prim_func`` and compiled by the target (``minitvm.backend.numba_cpu``). A
+library-call anchor (``externs``) splits the function into up to three steps: a prologue
+kernel computing the call's inputs that are not parameters (the im2col columns of a
+convolution), the call, and an epilogue kernel computing the outputs from the parameters and
+the call's result. A function the TE path cannot express (an operator without
+``FTVMCompute``, a float16 tensor) runs its operators' reference kernels instead, with the
+same calling convention, and says so (``backend == "interpreter"``).
+
+Functions are cached by structural hash, confirmed by structural equality, together with the
+target and the compile options; the kernels themselves are also cached on disk by the target.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import override
+
+from minitvm.backend.numba_cpu.build import NumbaKernel, build_prim_func
+from minitvm.backend.numba_cpu.expr_codegen import Unsupported
+from minitvm.backend.numba_cpu.options import CompileOptions, current_options
+from minitvm.error import DiagnosticError, TVMError
+from minitvm.ir.structural import structural_equal
+from minitvm.ir.structural_hash import structural_hash
+from minitvm.ir.type import TensorType, TupleType, Type
+from minitvm.relay.backend.cost import estimate_flops
+from minitvm.relay.backend.externs import ExternCall
+from minitvm.relay.backend.schedule import schedule_outputs
+from minitvm.relay.backend.te_lower import LoweredFunc, NotLowerable, flat_types, lower_to_te
+from minitvm.relay.function import Function
+from minitvm.target import Target
+from minitvm.te.create_prim_func import create_prim_func
+from minitvm.te.graph import post_dfs_order
+from minitvm.te.tensor import PlaceholderOp, Tensor
+from minitvm.topi.utils import get_const_int
+
+__all__ = ["CompileEngine", "CompiledFunc", "ExternStep", "KernelStep", "get"]
+
+Array = npt.NDArray[Any]
+Slot = tuple[str, int]
+"""Where a step finds an array: ``("in"|"out"|"tmp"|"const", index)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class KernelStep:
+    kernel: NumbaKernel
+    args: tuple[Slot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExternStep:
+    call: ExternCall
+    args: tuple[Slot, ...]
+    out: Slot
+
+
+Step = KernelStep | ExternStep
+
+
+class CompiledFunc:
+    """A primitive function compiled for a target: ``f(inputs, outputs)`` computes the
+    flattened outputs from the flattened inputs, writing into the given arrays."""
+
+    def __init__(
+        self,
+        name: str,
+        func: Function,
+        steps: Sequence[Step] = (),
+        temps: Sequence[TensorType] = (),
+        constants: Sequence[Array] = (),
+        backend: str = "numba",
+        reason: str = "",
+    ) -> None:
+        self.name = name
+        self.func = func
+        self.in_types: list[TensorType] = [
+            t for p in func.params for t in flat_types(p.checked_type_ or p.type_annotation)
+        ]
+        self.out_types: list[TensorType] = flat_types(_ret_type(func))
+        self.steps = tuple(steps)
+        self.temps = tuple(temps)
+        self.constants = tuple(constants)
+        self.backend = backend
+        self.reason = reason
+        self.flops = sum(
+            s.call.flops if isinstance(s, ExternStep) else estimate_flops(s.kernel.func)
+            for s in self.steps
+        )
+
+    def __call__(self, inputs: Sequence[Array], outputs: Sequence[Array]) -> None:
+        if self.backend == "interpreter":
+            _interpret(self.func, inputs, outputs)
+            return
+        temps = [np.empty(t.shape, t.dtype) for t in self.temps]
+        pools: dict[str, Sequence[Array]] = {
+            "in": inputs,
+            "out": outputs,
+            "tmp": temps,
+            "const": self.constants,
+        }
+        for step in self.steps:
+            if isinstance(step, KernelStep):
+                step.kernel.run(*[pools[k][i] for k, i in step.args])
+            else:
+                k, i = step.out
+                step.call.run([pools[a][b] for a, b in step.args], pools[k][i])
+
+    @property
+    def kernels(self) -> list[NumbaKernel]:
+        return [s.kernel for s in self.steps if isinstance(s, KernelStep)]
+
+    def get_source(self) -> str:
+        """The generated source of the function's kernels, in step order."""
+        parts = []
+        for s in self.steps:
+            if isinstance(s, KernelStep):
+                parts.append(s.kernel.module.source)
+            else:
+                parts.append(f"# library call: {s.call.name} (numpy BLAS)\n")
+        return "\n".join(parts) if parts else f"# {self.name}: {self.reason}\n"
+
+    @override
+    def __repr__(self) -> str:
+        return f"<CompiledFunc {self.name} ({self.backend}, {len(self.steps)} steps)>"
+
+
+def _ret_type(func: Function) -> Type | None:
+    ty = func.checked_type_
+    from minitvm.ir.type import FuncType
+
+    if isinstance(ty, FuncType):
+        return ty.ret_type
+    return func.ret_type or func.body.checked_type_
+
+
+def _interpret(func: Function, inputs: Sequence[Array], outputs: Sequence[Array]) -> None:
+    """Run ``func`` with the reference interpreter, in the compiled calling convention."""
+    from minitvm.relay.interpreter.machine import Machine
+    from minitvm.relay.interpreter.values import Closure, Value
+
+    flat = iter(inputs)
+    args: list[Value] = []
+    for p in func.params:
+        ty = p.checked_type_ or p.type_annotation
+        args.append(_regroup(flat, ty))
+    result = Machine().apply(Closure(func, {}), args, "a primitive function")
+    leaves: list[Value] = [result]
+    k = 0
+    while leaves:
+        v = leaves.pop()
+        if isinstance(v, tuple):
+            leaves.extend(reversed(v))
+        elif isinstance(v, np.ndarray):
+            outputs[k][...] = v
+            k += 1
+
+
+def _regroup(flat: Any, ty: Type | None) -> Any:
+    if isinstance(ty, TupleType):
+        return tuple(_regroup(flat, f) for f in ty.fields)
+    return next(flat)
+
+
+class _Planner:
+    """Slots and steps of one function."""
+
+    def __init__(self, lowered: LoweredFunc, options: CompileOptions) -> None:
+        self.lowered = lowered
+        self.options = options
+        self.slots: dict[Tensor, Slot] = {}
+        self.temps: list[TensorType] = []
+        for k, t in enumerate(lowered.inputs):
+            self.slots[t] = ("in", k)
+        for k, (t, _) in enumerate(lowered.constants):
+            self.slots[t] = ("const", k)
+        for k, t in enumerate(lowered.outputs):
+            self.slots[t] = ("out", k)
+
+    def temp(self, t: Tensor) -> Slot:
+        slot = self.slots.get(t)
+        if slot is None:
+            shape = tuple(get_const_int(d) for d in t.shape)
+            slot = self.slots[t] = ("tmp", len(self.temps))
+            self.temps.append(TensorType(shape, t.dtype))
+        return slot
+
+    def kernel(self, outs: list[Tensor], name: str) -> KernelStep:
+        scheduled = schedule_outputs(outs)
+        reads = [op.output(0) for op in post_dfs_order(scheduled) if isinstance(op, PlaceholderOp)]
+        order = {t: k for k, t in enumerate(self.slots)}
+        reads.sort(key=lambda t: order.get(t, len(order)))
+        prim = create_prim_func([*reads, *scheduled]).with_attr("global_symbol", name)
+        kernel = build_prim_func(prim, self.options, name)
+        args = tuple(self.slots[t] for t in reads) + tuple(self.temp(t) for t in outs)
+        return KernelStep(kernel, args)
+
+    def steps(self) -> list[Step]:
+        low = self.lowered
+        if not low.externs:
+            return [self.kernel(low.outputs, low.name)]
+        ext = low.externs[0]
+        steps: list[Step] = []
+        computed = [t for t in ext.inputs if not isinstance(t.op, PlaceholderOp)]
+        if computed:
+            steps.append(self.kernel(computed, f"{low.name}_prologue"))
+        out_slot = self.temp(ext.output)
+        steps.append(ExternStep(ext, tuple(self.slots[t] for t in ext.inputs), out_slot))
+        rest = [t for t in low.outputs if t is not ext.output]
+        if rest:
+            steps.append(self.kernel(rest, low.name))
+        return steps
+
+
+class CompileEngine:
+    """Lowers and compiles primitive functions, each once per target and options."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, str, str], list[tuple[Function, CompiledFunc]]] = {}
+        self._lock = threading.RLock()
+
+    def lower(self, func: Function, target: str | Target = "llvm") -> CompiledFunc:
+        """The compiled form of ``func`` (a type-checked ``Primitive`` function)."""
+        if not isinstance(func, Function):
+            raise DiagnosticError(f"lower: expected a relay.Function, got {type(func).__name__}")
+        tgt = target if isinstance(target, Target) else Target(target)
+        if tgt.kind.device_type != 1:
+            raise TVMError(f"the compile engine has no backend for target {tgt}")
+        options = current_options()
+        key = (structural_hash(func), str(tgt), options.key())
+        with self._lock:
+            for known, compiled in self._cache.get(key, []):
+                if known is func or structural_equal(known, func):
+                    return compiled
+            compiled = self._compile(func, options)
+            self._cache.setdefault(key, []).append((func, compiled))
+            return compiled
+
+    def _compile(self, func: Function, options: CompileOptions) -> CompiledFunc:
+        try:
+            lowered = lower_to_te(func, options.use_blas)
+        except NotLowerable as exc:
+            name = _fallback_name(func)
+            return CompiledFunc(name, func, backend="interpreter", reason=exc.message)
+        try:
+            planner = _Planner(lowered, options)
+            steps = planner.steps()
+        except Unsupported as exc:
+            return CompiledFunc(lowered.name, func, backend="interpreter", reason=exc.message)
+        constants = [data for _, data in lowered.constants]
+        return CompiledFunc(lowered.name, func, steps, planner.temps, constants)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def items(self) -> list[CompiledFunc]:
+        with self._lock:
+            return [c for entries in self._cache.values() for _, c in entries]
+
+
+def _fallback_name(func: Function) -> str:
+    from minitvm.ir.op import Op
+    from minitvm.relay.backend.te_lower import fused_name
+    from minitvm.relay.expr import Call
+    from minitvm.relay.expr_functor import iter_post_order
+
+    names = [
+        n.op.name
+        for n in iter_post_order(func.body)
+        if isinstance(n, Call) and isinstance(n.op, Op)
+    ]
+    return fused_name(names)
+
+
+_ENGINE = CompileEngine()
+
+
+def get() -> CompileEngine:
+    """The process-wide engine (TVM's ``relay.backend.te_compiler.get()``)."""
+    return _ENGINE

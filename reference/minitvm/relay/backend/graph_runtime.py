@@ -1,0 +1,255 @@
+"""The graph executor runtime (TVM's ``src/runtime/graph_executor/graph_executor.cc``).
+
+It is built from the graph JSON, the library of compiled functions and the parameters. Each
+planned storage is one 64-byte aligned byte buffer, allocated once; every node output is a
+view of its storage with the output's shape and dtype, so running the graph allocates
+nothing but the kernels' own temporaries. ``run`` calls each operator node's function on the
+views of its inputs and outputs, in order; ``__nop`` nodes do nothing (their output is a
+view of their input's storage). Inputs are copied in by ``set_input``; ``get_output``
+returns an NDArray over the output's storage, as TVM does, which the next run overwrites.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import override
+
+from minitvm.error import DiagnosticError, TVMError
+from minitvm.relay.backend.compile_engine import CompiledFunc
+from minitvm.relay.backend.graph_codegen import NOP
+from minitvm.relay.backend.graph_json import ParsedGraph, parse
+from minitvm.relay.backend.profiler import KernelProfile, Report
+from minitvm.runtime.device import Device, cpu
+from minitvm.runtime.module import Module
+from minitvm.runtime.ndarray import NDArray
+
+__all__ = ["BenchmarkResult", "GraphRuntime"]
+
+Array = npt.NDArray[Any]
+ALIGN = 64
+
+
+def _aligned(nbytes: int) -> Array:
+    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % ALIGN
+    return raw[offset : offset + nbytes]
+
+
+class BenchmarkResult:
+    """Run times of ``benchmark`` (TVM's ``tvm.runtime.profiling.BenchmarkResult``)."""
+
+    def __init__(self, results: list[float]) -> None:
+        self.results = results
+        arr = np.asarray(results)
+        self.mean = float(arr.mean())
+        self.median = float(np.median(arr))
+        self.min = float(arr.min())
+        self.max = float(arr.max())
+        self.std = float(arr.std())
+
+    @override
+    def __repr__(self) -> str:
+        return (
+            f"BenchmarkResult(median={self.median * 1e3:.3f} ms, mean={self.mean * 1e3:.3f} ms, "
+            f"min={self.min * 1e3:.3f} ms, runs={len(self.results)})"
+        )
+
+
+class _Call:
+    __slots__ = ("fn", "inputs", "name", "nbytes", "outputs")
+
+    def __init__(self, fn: CompiledFunc, name: str, inputs: list[Array], outputs: list[Array]):
+        self.fn = fn
+        self.name = name
+        self.inputs = inputs
+        self.outputs = outputs
+        self.nbytes = sum(a.nbytes for a in inputs) + sum(a.nbytes for a in outputs)
+
+
+class GraphRuntime(Module):
+    """A graph ready to run on a device (what ``factory["default"](dev)`` returns)."""
+
+    type_key = "GraphExecutor"
+
+    def __init__(
+        self,
+        graph_json: str,
+        lib: Module,
+        device: Device | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        self.graph: ParsedGraph = parse(graph_json)
+        self.device = device or cpu(0)
+        if self.device.device_type != 1:
+            raise TVMError(f"the graph executor runs on the CPU, not {self.device}")
+        g = self.graph
+        sizes: dict[int, int] = {}
+        for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
+            n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            sizes[sid] = max(sizes.get(sid, 0), n)
+        self.storage = {sid: _aligned(n) for sid, n in sizes.items()}
+        self.entries: list[Array] = []
+        for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
+            n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            self.entries.append(self.storage[sid][:n].view(dtype).reshape(shape))
+        self.input_names = [g.nodes[i].name for i in g.arg_nodes]
+        self._input_index = {name: k for k, name in enumerate(self.input_names)}
+        self.calls = self._calls(lib)
+        if params:
+            self.load_params(params)
+
+    def _calls(self, lib: Module) -> list[_Call]:
+        g = self.graph
+        calls: list[_Call] = []
+        for index, node in enumerate(g.nodes):
+            if node.op == "null" or node.func_name == NOP:
+                continue
+            fn = lib.get_function(node.func_name)
+            if not isinstance(fn, CompiledFunc):
+                raise DiagnosticError(f"graph: {node.func_name} is not a compiled function")
+            ins = [self.entries[g.entry_id(e)] for e in node.inputs]
+            outs = [self.entries[g.row_ptr[index] + k] for k in range(node.num_outputs)]
+            calls.append(_Call(fn, node.func_name, ins, outs))
+        return calls
+
+    @override
+    def _functions(self) -> Mapping[str, Callable[..., Any]]:
+        return {
+            "set_input": self.set_input,
+            "run": self.run,
+            "get_output": self.get_output,
+            "get_input": self.get_input,
+            "get_num_outputs": self.get_num_outputs,
+            "get_num_inputs": self.get_num_inputs,
+            "get_input_index": self.get_input_index,
+            "load_params": self.load_params,
+        }
+
+    # --- inputs and outputs ---------------------------------------------------------------
+
+    def get_input_index(self, name: str) -> int:
+        k = self._input_index.get(name)
+        if k is None:
+            raise DiagnosticError(
+                f"graph executor: no input named {name!r}; inputs: {', '.join(self.input_names)}"
+            )
+        return k
+
+    def _input_array(self, key: int | str) -> tuple[str, Array]:
+        k = self.get_input_index(key) if isinstance(key, str) else int(key)
+        if not 0 <= k < len(self.input_names):
+            raise DiagnosticError(f"graph executor: input index {k} is out of range")
+        node = self.graph.arg_nodes[k]
+        return self.input_names[k], self.entries[self.graph.row_ptr[node]]
+
+    def set_input(
+        self, key: int | str | None = None, value: object = None, **params: object
+    ) -> None:
+        """Copy ``value`` into input ``key`` (a name or an index), and each keyword argument
+        into the input of that name. Dtypes and shapes must match exactly."""
+        if key is not None:
+            self._copy_in(key, value)
+        self.load_params(params)
+
+    def _copy_in(self, key: int | str, value: object) -> None:
+        name, dst = self._input_array(key)
+        src = np.asarray(value.numpy() if isinstance(value, NDArray) else value)
+        if src.dtype != dst.dtype or src.shape != dst.shape:
+            raise DiagnosticError(
+                f"graph executor: input {name!r} expects {dst.dtype}{list(dst.shape)}, "
+                f"got {src.dtype}{list(src.shape)}"
+            )
+        np.copyto(dst, src)
+
+    def load_params(self, params: Mapping[str, object]) -> None:
+        for name, v in params.items():
+            self._copy_in(name, v)
+
+    def get_input(self, key: int | str) -> NDArray:
+        return NDArray(self._input_array(key)[1], self.device)
+
+    def get_num_inputs(self) -> int:
+        return len(self.input_names)
+
+    def get_num_outputs(self) -> int:
+        return len(self.graph.heads)
+
+    def get_output(self, index: int, out: NDArray | None = None) -> NDArray:
+        if not 0 <= index < len(self.graph.heads):
+            raise DiagnosticError(
+                f"graph executor: output {index} requested, the graph has {len(self.graph.heads)}"
+            )
+        array = self.entries[self.graph.entry_id(self.graph.heads[index])]
+        if out is not None:
+            return out.copyfrom(array)
+        return NDArray(array, self.device)
+
+    # --- running --------------------------------------------------------------------------
+
+    def run(self, **inputs: object) -> None:
+        if inputs:
+            self.load_params(inputs)
+        with np.errstate(all="ignore"):
+            for c in self.calls:
+                c.fn(c.inputs, c.outputs)
+
+    def profile(self, number: int = 1, warmup: int = 1) -> Report:
+        """Run ``warmup`` times untimed, then ``number`` times timing every kernel call."""
+        for _ in range(warmup):
+            self.run()
+        seconds: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        clock = time.perf_counter
+        start = clock()
+        with np.errstate(all="ignore"):
+            for _ in range(max(number, 1)):
+                for c in self.calls:
+                    t0 = clock()
+                    c.fn(c.inputs, c.outputs)
+                    seconds[c.name] = seconds.get(c.name, 0.0) + clock() - t0
+                    counts[c.name] = counts.get(c.name, 0) + 1
+        total = clock() - start
+        rows: dict[str, KernelProfile] = {}
+        for c in self.calls:
+            if c.name in rows:
+                continue
+            n = counts[c.name]
+            moved = sum(x.nbytes for x in self.calls if x.name == c.name) * max(number, 1)
+            rows[c.name] = KernelProfile(
+                c.name, n, seconds[c.name], moved, c.fn.flops * n, c.fn.backend
+            )
+        ordered = sorted(rows.values(), key=lambda r: -r.seconds)
+        return Report(tuple(ordered), total, max(number, 1))
+
+    def benchmark(
+        self,
+        device: Device | None = None,
+        func_name: str = "run",
+        repeat: int = 5,
+        number: int = 1,
+        min_repeat_ms: float | None = None,
+        end_to_end: bool = False,
+        **kwargs: object,
+    ) -> BenchmarkResult:
+        """Seconds per run, measured ``repeat`` times over ``number`` runs each."""
+        if kwargs:
+            self.load_params(kwargs)
+        self.run()
+        results: list[float] = []
+        for _ in range(max(repeat, 1)):
+            count = max(number, 1)
+            while True:
+                t0 = time.perf_counter()
+                for _ in range(count):
+                    self.run()
+                elapsed = time.perf_counter() - t0
+                if min_repeat_ms is None or elapsed * 1e3 >= min_repeat_ms:
+                    break
+                count *= 2
+            results.append(elapsed / count)
+        return BenchmarkResult(results)

@@ -1,0 +1,22 @@
+"""Testing helpers shared by minitvm's suites and by other projects: the ``Backend``
+protocol for plugging a backend into the conformance checks, and result comparison."""
+
+from minitvm.testing.backend import (
+    Backend,
+    GraphBackend,
+    InterpreterBackend,
+    VMBackend,
+    assert_results_match,
+    load_backend,
+    tolerance,
+)
+
+__all__ = [
+    "Backend",
+    "GraphBackend",
+    "InterpreterBackend",
+    "VMBackend",
+    "assert_results_match",
+    "load_backend",
+    "tolerance",
+]
