@@ -117,6 +117,14 @@ def substitute(ty: Type, mapping: Mapping[TypeVar, Type]) -> Type:
     """Replace type variables by types (TVM's ``Bind`` on types)."""
     if not mapping or isinstance(ty, TensorType):
         return ty
+    if isinstance(ty, TypeVar):
+        return mapping.get(ty, ty)
+    if isinstance(ty, TypeCall) and all(isinstance(a, TypeVar | TensorType) for a in ty.args):
+        # The common shape of an ADT's field and result types (``List[a]``): no walk needed.
+        args = [mapping.get(a, a) if isinstance(a, TypeVar) else a for a in ty.args]
+        if all(x is y for x, y in zip(args, ty.args, strict=True)):
+            return ty
+        return TypeCall(ty.func, args, ty.span)
 
     def rewrite(t: Type) -> Type | None:
         if isinstance(t, TypeVar):
