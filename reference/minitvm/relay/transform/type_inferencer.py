@@ -432,8 +432,14 @@ class TypeInferencer:
 
     # --- calls --------------------------------------------------------------------------
 
-    def _instantiate(self, ft: FuncType, given: list[Type]) -> tuple[FuncType, list[Type]]:
+    def _instantiate(
+        self, ft: FuncType, given: list[Type], closed: bool = False
+    ) -> tuple[FuncType, list[Type]]:
+        """``ft`` applied to ``given`` and fresh type arguments; ``closed`` says ``ft`` has
+        no inference variables (a constructor's type), so it needs no resolving first."""
         args = given + [self.solver.fresh() for _ in ft.type_params[len(given) :]]
+        if closed:
+            return instantiate(ft, args), args
         resolved = self.solver.resolve(ft)
         assert isinstance(resolved, FuncType)
         return instantiate(resolved, args), args
@@ -468,7 +474,8 @@ class TypeInferencer:
             )
         ft: FuncType = callee
         if callee.type_params:
-            ft, self.type_args[call] = self._instantiate(callee, given)
+            closed = isinstance(call.op, Constructor)
+            ft, self.type_args[call] = self._instantiate(callee, given, closed)
         if len(ft.arg_types) != len(arg_types):
             raise self.error(
                 call,
