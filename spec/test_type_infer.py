@@ -942,3 +942,28 @@ def test_diamond_ladder_keeps_sharing() -> None:
     assert isinstance(ladder.args[1], relay.Call)
     assert ladder.args[0] is not ladder.args[1]
     assert ladder.args[0].args[0] is ladder.args[1].args[0]  # the shared rung below
+
+
+@pytest.mark.spec("TY-17")
+def test_ladder_of_tuples_has_a_shared_type() -> None:
+    # The type of the ladder is itself a DAG whose tree expansion has 2^40 tensor types;
+    # unification, the occurs check and resolution must walk it by distinct nodes.
+    x = relay.var("x", shape=(2,))
+    w = relay.var("w")
+    ladder: relay.Expr = x
+    for _ in range(40):
+        ladder = relay.Tuple([ladder, ladder])
+    main = infer_main(relay.Function([x], relay.Let(w, ladder, w)))
+    ty = main.checked_type
+    assert isinstance(ty, relay.FuncType)
+    for _ in range(40):
+        assert isinstance(ty.ret_type, relay.TupleType)
+        ty = relay.FuncType([], ty.ret_type.fields[0])
+    assert ty.ret_type == ann(x)
+    one: relay.Type = ann(x)
+    two: relay.Type = relay.TensorType((2,))
+    for _ in range(40):
+        one, two = relay.TupleType([one, one]), relay.TupleType([two, two])
+    assert one == two
+    assert hash(one) == hash(two)
+    assert one != relay.TupleType([two, relay.TupleType([two, ann(x)])])

@@ -34,7 +34,9 @@ __all__ = [
     "TypeCall",
     "TypeKind",
     "TypeVar",
+    "type_hash",
     "type_str",
+    "types_equal",
 ]
 
 
@@ -92,9 +94,10 @@ class TensorType(Node):
         return type_str(self)
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True, init=False, eq=False)
 class TupleType(Node):
-    """The type of a tuple; ``TupleType([])`` is the unit type."""
+    """The type of a tuple; ``TupleType([])`` is the unit type. Equality and hashing are
+    structural (spans ignored) and walk shared parts once (``types_equal``)."""
 
     fields: tuple[Type, ...]
     span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
@@ -102,6 +105,14 @@ class TupleType(Node):
     def __init__(self, fields: Sequence[Type], span: Span | None = None) -> None:
         object.__setattr__(self, "fields", tuple(fields))
         object.__setattr__(self, "span", span)
+
+    @override
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TupleType) and types_equal(self, other)
+
+    @override
+    def __hash__(self) -> int:
+        return type_hash(self)
 
     @override
     def __str__(self) -> str:
@@ -135,9 +146,10 @@ class IncompleteType(Node):
         return "_"
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True, init=False, eq=False)
 class FuncType(Node):
-    """``fn [type_params](arg_types) -> ret_type``."""
+    """``fn [type_params](arg_types) -> ret_type``. Equality and hashing as ``TupleType``'s
+    (type parameters by identity)."""
 
     arg_types: tuple[Type, ...]
     ret_type: Type
@@ -158,6 +170,14 @@ class FuncType(Node):
         object.__setattr__(self, "type_params", tuple(type_params or ()))
         object.__setattr__(self, "type_constraints", tuple(type_constraints or ()))
         object.__setattr__(self, "span", span)
+
+    @override
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FuncType) and types_equal(self, other)
+
+    @override
+    def __hash__(self) -> int:
+        return type_hash(self)
 
     @override
     def __str__(self) -> str:
@@ -231,6 +251,63 @@ Type: TypeAlias = (
     | RelayRefType
 )
 """Every Relay type. Dispatch over it with ``match`` and ``assert_never``."""
+
+
+def _parts(ty: object) -> tuple[object, ...] | None:
+    """The parts compared one by one by ``types_equal``: child types, and for a function
+    type its type parameters (compared by identity); None for a leaf type."""
+    if isinstance(ty, TupleType):
+        return ty.fields
+    if isinstance(ty, FuncType):
+        return (*ty.arg_types, ty.ret_type, *ty.type_params, *ty.type_constraints)
+    return None
+
+
+def types_equal(lhs: Type, rhs: Type) -> bool:
+    """Structural equality of two types (what ``==`` means on types), by an explicit walk
+    that compares each pair of shared subtypes once: types nest as deep as programs nest
+    tuples, and a type can be a DAG whose tree expansion is exponential."""
+    work: list[tuple[object, object]] = [(lhs, rhs)]
+    seen: set[tuple[int, int]] = set()  # ids stay valid: lhs and rhs keep every node alive
+    while work:
+        a, b = work.pop()
+        if a is b or (id(a), id(b)) in seen:
+            continue
+        seen.add((id(a), id(b)))
+        if type(a) is not type(b):
+            return False
+        pa, pb = _parts(a), _parts(b)
+        if pa is None or pb is None:
+            if a != b:  # a leaf: tensor types by value, type variables by identity
+                return False
+            continue
+        if len(pa) != len(pb) or (
+            isinstance(a, FuncType)
+            and isinstance(b, FuncType)
+            and (len(a.arg_types), len(a.type_params)) != (len(b.arg_types), len(b.type_params))
+        ):
+            return False
+        work.extend(zip(pa, pb, strict=True))
+    return True
+
+
+def type_hash(root: Type) -> int:
+    """A hash consistent with ``types_equal``, computed bottom-up once per distinct node."""
+    done: dict[int, int] = {}
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        parts = _parts(node)
+        if parts is None:
+            done[id(node)] = hash(node)
+        elif expanded:
+            done[id(node)] = hash((type(node).__name__, *(done[id(p)] for p in parts)))
+        else:
+            stack.append((node, True))
+            stack.extend((p, False) for p in parts if id(p) not in done)
+    return done[id(root)]
 
 
 def type_str(ty: Type) -> str:

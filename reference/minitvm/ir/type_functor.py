@@ -69,10 +69,16 @@ def with_type_children(ty: Type, kids: Sequence[Type]) -> Type:
 
 
 def iter_types(root: Type) -> Iterator[Type]:
-    """Every type node inside ``root`` (itself included), pre-order, left to right."""
+    """Every distinct type node inside ``root`` (itself included), pre-order, left to right.
+    A node shared by several parents is yielded once, so a type whose tree expansion is
+    exponential (the type of a diamond ladder of tuples) is walked in linear time."""
     stack = [root]
+    seen: set[int] = set()  # ids stay valid: root keeps every node alive during the walk
     while stack:
         ty = stack.pop()
+        if id(ty) in seen:
+            continue
+        seen.add(id(ty))
         yield ty
         stack.extend(reversed(type_children(ty)))
 
@@ -139,8 +145,12 @@ def free_type_vars(ty: Type) -> list[TypeVar]:
     it, in first-occurrence order."""
     found: list[TypeVar] = []
     stack: list[tuple[Type, frozenset[TypeVar]]] = [(ty, frozenset())]
+    seen: set[tuple[int, frozenset[TypeVar]]] = set()
     while stack:
         node, bound = stack.pop()
+        if (id(node), bound) in seen:
+            continue
+        seen.add((id(node), bound))
         if isinstance(node, TypeVar):
             if node not in bound and node not in found:
                 found.append(node)

@@ -119,10 +119,16 @@ class TypeSolver:
 
     def _occurs(self, var: IncompleteType, ty: Type) -> bool:
         stack = [ty]
+        seen: set[int] = set()  # shared subtypes are searched once
+        keep: list[Type] = []  # holds the nodes keyed by id alive
         while stack:
             t = self.find(stack.pop())
             if t is var:
                 return True
+            if id(t) in seen or isinstance(t, TensorType):
+                continue
+            seen.add(id(t))
+            keep.append(t)
             stack.extend(type_children(t))
         return False
 
@@ -132,12 +138,16 @@ class TypeSolver:
         """Make ``expected`` and ``actual`` equal, or raise UnifyError. Constraints whose
         types became known fire before this returns."""
         work: list[tuple[Type, Type]] = [(expected, actual)]
+        done: set[tuple[int, int]] = set()  # pairs of shared subtypes are unified once
+        keep: list[tuple[Type, Type]] = []  # holds the pairs keyed by id alive
         while work:
             lhs, rhs = work.pop()
             a = self.find(lhs)
             b = self.find(rhs)
-            if a is b:
+            if a is b or (id(a), id(b)) in done:
                 continue
+            done.add((id(a), id(b)))
+            keep.append((a, b))
             if isinstance(a, IncompleteType):
                 self._bind(a, b)
             elif isinstance(b, IncompleteType):
@@ -251,12 +261,17 @@ class TypeSolver:
     def first_hole(self, ty: Type) -> IncompleteType | None:
         """An unbound variable inside ``ty`` (after following bindings), or None."""
         stack = [ty]
+        seen: set[int] = set()  # shared subtypes are searched once
+        keep: list[Type] = []  # holds the nodes keyed by id alive
         while stack:
             t = self.find(stack.pop())
             if isinstance(t, IncompleteType):
                 return t
-            if not isinstance(t, TensorType):
-                stack.extend(type_children(t))
+            if id(t) in seen or isinstance(t, TensorType):
+                continue
+            seen.add(id(t))
+            keep.append(t)
+            stack.extend(type_children(t))
         return None
 
     def resolve(self, ty: Type) -> Type:
