@@ -83,7 +83,9 @@ def test_new_module_input_unchanged_other_functions_kept() -> None:
     z = relay.var("z", INT)
     main = relay.Function([z], relay.Let(x, c(1), z))
     opaque = _OpaqueFunc()
-    mod = IRModule({"main": main, "ext": opaque}, {"T": "a type definition"}).with_attr("k", 1)
+    box = relay.GlobalTypeVar("Box")
+    box_data = relay.TypeData(box, [], [relay.Constructor("Boxed", [], box)])
+    mod = IRModule({"main": main, "ext": opaque}, {box: box_data}).with_attr("k", 1)
     out = DeadCodeElimination()(mod)  # called directly: no InferType before or after
     assert out is not mod
     assert mod["main"] is main  # the input is untouched
@@ -91,7 +93,7 @@ def test_new_module_input_unchanged_other_functions_kept() -> None:
     assert main.body.var is x
     assert main_body(out) is z
     assert out["ext"] is opaque
-    assert out.type_definitions == {"T": "a type definition"}
+    assert out.type_definitions == {box: box_data}
     assert out.attrs["k"] == mod.attrs["k"]
     assert out["main"].checked_type_ is None  # the result is not type-checked
 

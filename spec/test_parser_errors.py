@@ -144,28 +144,19 @@ def test_missing_or_wrong_version_header() -> None:
     err = error_of('#[version = "0.0.4"]\n1')
     assert str(err).startswith('string:1:1: unsupported text format version "0.0.4"')
     err = error_of(SEMVER + "1", module=True)
-    assert "expected a definition `def @name(...) { ... }` or the end of the input" in str(err)
+    assert (
+        "expected a definition `def @name(...) { ... }`, a type definition or the end of the input"
+        in str(err)
+    )
 
 
 # --- PARSE-22: not yet supported ----------------------------------------------------------
 
 
 @pytest.mark.spec("PARSE-22")
-def test_adt_and_reference_syntax_is_reported() -> None:
-    assert "type definitions (ADTs) are not supported yet" in str(
-        error_of(SEMVER + "type List[A] {\n  Cons(A, List[A]),\n  Nil,\n}", module=True)
-    )
-    assert "type definitions (ADTs) are not supported yet" in str(
-        error_of(SEMVER + "extern type T[A]", module=True)
-    )
-    for text, what in [
-        ("free_var %x; match (%x) { _ => 0 }", "`match` expressions"),
-        ("free_var %x; match? (%x) { _ => 0 }", "`match?` expressions"),
-        ("ref(1)", "references (`ref`)"),
-        ("free_var %r; ref_read(%r)", "references (`ref_read`)"),
-        ("free_var %r; ref_write(%r, 1)", "references (`ref_write`)"),
-    ]:
-        assert f"{what} are not supported yet" in str(error_of(text))
+def test_unsupported_syntax_is_reported() -> None:
+    assert "dynamic dimension `?`" in str(error_of("free_var %x: Tensor[(?, 2), float32]; %x"))
+    assert "unknown dtype `float32x4`" in str(error_of("free_var %x: Tensor[(2), float32x4]; %x"))
     assert "expected `,` or `)` in the parameters" in str(
         error_of("fn (%x {virtual_device=1}) { %x }")
     )

@@ -430,8 +430,13 @@ def test_annotate_spans() -> None:
 
 @pytest.mark.spec("PARSE-20")
 def test_import_from_std(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(DiagnosticError, match=r"TVM's prelude\.rly needs algebraic data types"):
-        tvm.IRModule().import_from_std("prelude.rly")
+    # TVM's core, prelude and nat files are shipped (ADT-9); its gradient.rly is not.
+    with pytest.raises(
+        DiagnosticError,
+        match=r"no standard library file 'gradient\.rly' "
+        r"\(available: core\.rly, nat\.rly, prelude\.rly\)",
+    ):
+        tvm.IRModule().import_from_std("gradient.rly")
     lib = tmp_path / "mylib.rly"
     lib.write_text(SEMVER + "def @id[A](%x: A) -> A {\n  %x\n}\n")
     monkeypatch.setattr(std, "STD_DIR", tmp_path)

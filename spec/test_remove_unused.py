@@ -54,7 +54,9 @@ def test_pass_info_and_default_entry() -> None:
 
 @pytest.mark.spec("RUF-1")
 def test_remove_everything_but_main() -> None:
-    mod = IRModule({}, {"T": "a type definition"}).with_attr("k", 1)
+    box = relay.GlobalTypeVar("Box")
+    box_data = relay.TypeData(box, [], [relay.Constructor("Boxed", [], box)])
+    mod = IRModule({}, {box: box_data}).with_attr("k", 1)
     library(mod)
     x = relay.var("x", shape=(1, 16))
     main = relay.Function([x], x)
@@ -62,7 +64,7 @@ def test_remove_everything_but_main() -> None:
     out = RemoveUnusedFunctions()(mod)
     assert names(out) == {"main"}
     assert out["main"] is main
-    assert out.type_definitions == {"T": "a type definition"}
+    assert out.type_definitions == {box: box_data}
     assert out.attrs["k"] == mod.attrs["k"]
     assert names(mod) == {"id", "double", "apply", "unused", "main"}  # input unchanged
 

@@ -1,19 +1,29 @@
-"""IRModule: the unit passes transform, a map from global variables to functions.
+"""IRModule: the unit passes transform, a map from global variables to functions, and from
+global type variables to the algebraic data types they name.
 
-A module owns its GlobalVars: within it a name denotes exactly one GlobalVar. Passes never
-mutate their input module; they build a new one (``copy`` gives a shallow copy to start from).
+A module owns its GlobalVars: within it a name denotes exactly one GlobalVar, and a type name
+one type definition. Passes never mutate their input module; they build a new one (``copy``
+gives a shallow copy to start from).
+
+Type definitions: ``mod[gtv] = TypeData(gtv, ...)`` (or ``mod["List"] = ...``) adds or
+replaces an ADT; ``get_global_type_var(name)``, ``get_type(name)`` (the type variable and the
+constructors), ``get_constructor(tag)`` and the ``type_definitions`` map read them, as in TVM.
+Adding a type makes sure its constructors' tags differ from those of the module's other
+types (see ``minitvm.ir.adt``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from typing_extensions import override
 
 from minitvm.error import TVMError
+from minitvm.ir.adt import Constructor, TypeData
 from minitvm.ir.attrs import DictAttrs
 from minitvm.ir.expr import BaseFunc, GlobalVar
+from minitvm.ir.type import GlobalTypeVar
 
 if TYPE_CHECKING:
     from minitvm.relay.expr import Expr
@@ -22,22 +32,35 @@ __all__ = ["IRModule"]
 
 
 class IRModule:
-    """A collection of global functions (and, later, type definitions)."""
+    """A collection of global functions and type definitions."""
 
-    __slots__ = ("_by_name", "_functions", "_std_imports", "attrs", "type_definitions")
+    __slots__ = (
+        "_by_name",
+        "_constructors",
+        "_functions",
+        "_std_imports",
+        "_types_by_name",
+        "attrs",
+        "type_definitions",
+    )
 
     def __init__(
         self,
         functions: Mapping[GlobalVar | str, BaseFunc] | None = None,
-        type_definitions: Mapping[object, object] | None = None,
+        type_definitions: Mapping[GlobalTypeVar | str, TypeData] | None = None,
         attrs: DictAttrs | Mapping[str, object] | None = None,
     ) -> None:
         self._functions: dict[GlobalVar, BaseFunc] = {}
         self._by_name: dict[str, GlobalVar] = {}
-        self.type_definitions: dict[object, object] = dict(type_definitions or {})
+        self.type_definitions: dict[GlobalTypeVar, TypeData] = {}
+        """The ADTs, by name (TVM's ``type_definitions``). Change it through ``mod[gtv] =``."""
+        self._types_by_name: dict[str, GlobalTypeVar] = {}
+        self._constructors: dict[int, Constructor] = {}
         self.attrs = attrs if isinstance(attrs, DictAttrs) else DictAttrs(attrs)
         self._std_imports: set[str] = set()
         """The standard library files imported so far (each is imported once)."""
+        for type_key, data in (type_definitions or {}).items():
+            self.add_type(type_key, data)
         for key, func in (functions or {}).items():
             self[key] = func
 
@@ -47,7 +70,7 @@ class IRModule:
     def from_expr(
         expr: Expr,
         functions: Mapping[GlobalVar | str, BaseFunc] | None = None,
-        type_defs: Mapping[object, object] | None = None,
+        type_defs: Mapping[GlobalTypeVar | str, TypeData] | None = None,
     ) -> IRModule:
         """Wrap ``expr`` as ``main``: a function as is, anything else abstracted over its
         free variables (in first-occurrence order)."""
@@ -65,6 +88,8 @@ class IRModule:
         new._functions = dict(self._functions)
         new._by_name = dict(self._by_name)
         new.type_definitions = dict(self.type_definitions)
+        new._types_by_name = dict(self._types_by_name)
+        new._constructors = dict(self._constructors)
         new._std_imports = set(self._std_imports)
         return new
 
@@ -85,14 +110,34 @@ class IRModule:
             gv = GlobalVar(name_hint=key)
         return gv
 
-    def __setitem__(self, key: GlobalVar | str, func: BaseFunc) -> None:
-        if not isinstance(func, BaseFunc):
-            raise TVMError(f"a module holds functions, got {type(func).__name__}")
+    def __setitem__(self, key: GlobalVar | GlobalTypeVar | str, value: BaseFunc | TypeData) -> None:
+        if isinstance(value, TypeData):
+            if isinstance(key, GlobalVar):
+                raise TVMError(f"@{key.name_hint} names a function; a type needs a GlobalTypeVar")
+            self.add_type(key, value)
+            return
+        if not isinstance(value, BaseFunc):
+            raise TVMError(
+                f"a module holds functions and type definitions, got {type(value).__name__}"
+            )
+        if isinstance(key, GlobalTypeVar):
+            raise TVMError(f"type {key.name_hint} cannot be bound to a function")
         gv = self._global(key, create=True)
-        self._functions[gv] = func
+        self._functions[gv] = value
         self._by_name[gv.name_hint] = gv
 
-    def __getitem__(self, key: GlobalVar | str) -> BaseFunc:
+    @overload
+    def __getitem__(self, key: GlobalVar | str) -> BaseFunc: ...
+
+    @overload
+    def __getitem__(self, key: GlobalTypeVar) -> TypeData: ...
+
+    def __getitem__(self, key: GlobalVar | GlobalTypeVar | str) -> BaseFunc | TypeData:
+        if isinstance(key, GlobalTypeVar):
+            data = self.type_definitions.get(key)
+            if data is None:
+                raise TVMError(f"no type named {key.name_hint} in the module")
+            return data
         gv = self._global(key, create=False)
         if gv not in self._functions:
             raise TVMError(f"no function named @{gv.name_hint} in the module")
@@ -101,6 +146,8 @@ class IRModule:
     def __contains__(self, key: object) -> bool:
         if isinstance(key, GlobalVar):
             return key in self._functions
+        if isinstance(key, GlobalTypeVar):
+            return key in self.type_definitions
         return key in self._by_name
 
     def __iter__(self) -> Iterator[GlobalVar]:
@@ -127,8 +174,69 @@ class IRModule:
         del self._by_name[gv.name_hint]
 
     def update(self, other: IRModule) -> None:
+        """Add ``other``'s type definitions and functions, replacing those of the same name."""
+        for gtv, data in other.type_definitions.items():
+            self.add_type(gtv, data)
         for gv, func in other.functions.items():
             self[gv.name_hint if gv.name_hint in self._by_name else gv] = func
+
+    # --- type definitions -------------------------------------------------------------------
+
+    def add_type(self, key: GlobalTypeVar | str, data: TypeData) -> None:
+        """Add (or replace) the definition of an ADT; ``key`` must name ``data``'s header."""
+        if not isinstance(data, TypeData):
+            raise TVMError(f"a type definition must be a TypeData, got {type(data).__name__}")
+        name = key.name_hint if isinstance(key, GlobalTypeVar) else key
+        if not isinstance(name, str):
+            raise TVMError(f"type keys are names or GlobalTypeVars, got {type(key).__name__}")
+        if name != data.header.name_hint:
+            raise TVMError(
+                f"type {name} cannot be bound to the definition of {data.header.name_hint}"
+            )
+        old = self._types_by_name.get(name)
+        if old is not None:
+            for ctor in self.type_definitions[old].constructors:
+                self._constructors.pop(ctor.tag, None)
+            del self.type_definitions[old]
+        self._assign_tags(data)
+        self.type_definitions[data.header] = data
+        self._types_by_name[name] = data.header
+        for ctor in data.constructors:
+            self._constructors[ctor.tag] = ctor
+
+    def _assign_tags(self, data: TypeData) -> None:
+        """Move ``data``'s tags to a free prefix if another type of the module uses theirs."""
+        prefix = data.prefix
+        if prefix is None:
+            return
+        used = {t.prefix for t in self.type_definitions.values()}
+        if prefix not in used:
+            return
+        free = next((p for p in range(256) if p not in used), None)
+        if free is None:
+            raise TVMError("a module can hold at most 256 types with constructors")
+        data.retag(free)
+
+    def get_global_type_var(self, name: str) -> GlobalTypeVar:
+        gtv = self._types_by_name.get(name)
+        if gtv is None:
+            raise TVMError(f"no type named {name} in the module")
+        return gtv
+
+    def get_global_type_vars(self) -> list[GlobalTypeVar]:
+        return list(self.type_definitions)
+
+    def get_type(self, name: str) -> tuple[GlobalTypeVar | Constructor, ...]:
+        """The global type variable of the ADT ``name`` followed by its constructors, as in
+        TVM (``List, Cons, Nil = mod.get_type("List")``)."""
+        gtv = self.get_global_type_var(name)
+        return (gtv, *self.type_definitions[gtv].constructors)
+
+    def get_constructor(self, tag: int) -> Constructor:
+        ctor = self._constructors.get(tag)
+        if ctor is None:
+            raise TVMError(f"no constructor with tag {tag} in the module")
+        return ctor
 
     @property
     def functions(self) -> dict[GlobalVar, BaseFunc]:

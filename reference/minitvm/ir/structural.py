@@ -245,14 +245,16 @@ class _Equal:
         return True
 
     def push_module(self, a: IRModule, b: IRModule, path: Path) -> bool:
-        """Functions matched by global name, then type definitions and module attributes."""
+        """Type definitions and functions, each matched by name, then module attributes.
+        Type definitions go first: they bind the type variables their constructors' field
+        types use, which the functions' constructors then meet as already matched."""
         frames: list[_Frame] = []
+        type_defs: Path = (path, "type_definitions")
+        if not self.map_frames(a.type_definitions, b.type_definitions, type_defs, frames):
+            return False
         a_funcs = {gv.name_hint: f for gv, f in a.functions.items()}
         b_funcs = {gv.name_hint: f for gv, f in b.functions.items()}
         if not self.map_frames(a_funcs, b_funcs, (path, "functions"), frames):
-            return False
-        type_defs: Path = (path, "type_definitions")
-        if not self.map_frames(a.type_definitions, b.type_definitions, type_defs, frames):
             return False
         frames.append((_Op.COMPARE, a.attrs, b.attrs, (path, "attrs")))
         self.push_all(frames)

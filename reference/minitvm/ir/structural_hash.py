@@ -138,9 +138,10 @@ class _Hasher:
             return _Frame(None, value, combine(_SEQUENCE, len(value)))
         assert isinstance(value, IRModule)
         parts: list[object] = []
+        # Type definitions first, as equality compares them first.
+        self.map_parts(value.type_definitions, parts)
         funcs = {gv.name_hint: f for gv, f in value.functions.items()}
         self.map_parts(funcs, parts)
-        self.map_parts(value.type_definitions, parts)
         parts.append(value.attrs)
         return _Frame(None, parts, _MODULE)
 

@@ -1,7 +1,11 @@
-"""Relay types: tensors with static shapes, tuples, functions, type variables.
+"""Relay types: tensors with static shapes, tuples, functions, type variables, references
+and applications of algebraic data types.
 
 Types are small frozen dataclasses compared by value, except type variables and incomplete
-types, which are compared by identity: two ``TypeVar("a")`` are different variables.
+types, which are compared by identity: two ``TypeVar("a")`` are different variables. A global
+type variable (the name of an ADT, TVM's ``GlobalTypeVar``) is compared by name, as a module
+holds one definition per name. ``TypeCall(List, [A])`` applies an ADT to type arguments;
+``RelayRefType(T)`` (``relay.RefType``) is the type of a mutable reference cell.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ from minitvm.runtime.dtype import check_dtype
 
 __all__ = [
     "FuncType",
+    "GlobalTypeVar",
     "IncompleteType",
+    "RefType",
+    "RelayRefType",
     "TensorType",
     "TupleType",
     "Type",
+    "TypeCall",
     "TypeKind",
     "TypeVar",
     "type_hash",
@@ -176,7 +184,72 @@ class FuncType(Node):
         return type_str(self)
 
 
-Type: TypeAlias = TensorType | TupleType | FuncType | TypeVar | IncompleteType
+@dataclass(frozen=True, slots=True)
+class GlobalTypeVar(Node):
+    """The name of an algebraic data type defined in a module (``mod[gtv] = TypeData(...)``).
+
+    Compared by name, like a global function: within a module a name denotes one type.
+    Applied to type arguments by calling it: ``List(a)`` is ``TypeCall(List, [a])``.
+    """
+
+    sequal_kind: ClassVar[SEqualKind] = SEqualKind.GLOBAL
+    name_hint: str
+    kind: TypeKind = TypeKind.AdtHandle
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    def __call__(self, *args: Type) -> TypeCall:
+        return TypeCall(self, args)
+
+    @override
+    def __str__(self) -> str:
+        return self.name_hint
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class TypeCall(Node):
+    """An ADT applied to type arguments: ``List[int32]``, or ``nat[]`` for an ADT without
+    type parameters (the parser reads a bare ``nat`` as that too)."""
+
+    func: Type
+    args: tuple[Type, ...]
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    def __init__(self, func: Type, args: Sequence[Type] = (), span: Span | None = None) -> None:
+        object.__setattr__(self, "func", func)
+        object.__setattr__(self, "args", tuple(args))
+        object.__setattr__(self, "span", span)
+
+    @override
+    def __str__(self) -> str:
+        return type_str(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRefType(Node):
+    """The type of a mutable reference holding a ``value`` (``ref(T)`` in text)."""
+
+    value: Type
+    span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    @override
+    def __str__(self) -> str:
+        return type_str(self)
+
+
+RefType = RelayRefType
+"""``relay.RefType``: TVM's Python name for ``RelayRefType``."""
+
+
+Type: TypeAlias = (
+    TensorType
+    | TupleType
+    | FuncType
+    | TypeVar
+    | IncompleteType
+    | GlobalTypeVar
+    | TypeCall
+    | RelayRefType
+)
 """Every Relay type. Dispatch over it with ``match`` and ``assert_never``."""
 
 
@@ -255,5 +328,10 @@ def type_str(ty: Type) -> str:
                 params = "[" + ", ".join(str(t) for t in ty.type_params) + "]"
             args = ", ".join(type_str(a) for a in ty.arg_types)
             return f"fn {params}({args}) -> {type_str(ty.ret_type)}"
-        case TypeVar() | IncompleteType():
+        case TypeVar() | IncompleteType() | GlobalTypeVar():
             return str(ty)
+        case TypeCall(func=func, args=args):
+            # TVM writes the brackets even without arguments (``nat[]``).
+            return type_str(func) + "[" + ", ".join(type_str(a) for a in args) + "]"
+        case RelayRefType(value=value):
+            return f"ref({type_str(value)})"

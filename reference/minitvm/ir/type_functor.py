@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import assert_never
 
-from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeVar
+from minitvm.ir.type import (
+    FuncType,
+    GlobalTypeVar,
+    IncompleteType,
+    RelayRefType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeCall,
+    TypeVar,
+)
 
 __all__ = [
     "free_type_vars",
@@ -24,14 +34,19 @@ __all__ = [
 
 
 def type_children(ty: Type) -> tuple[Type, ...]:
-    """The types directly inside ``ty``: tuple fields, or argument types then return type."""
+    """The types directly inside ``ty``: tuple fields, argument types then return type, the
+    ADT then its arguments, a reference's value type."""
     match ty:
-        case TensorType() | TypeVar() | IncompleteType():
+        case TensorType() | TypeVar() | IncompleteType() | GlobalTypeVar():
             return ()
         case TupleType():
             return ty.fields
         case FuncType():
             return (*ty.arg_types, ty.ret_type)
+        case TypeCall():
+            return (ty.func, *ty.args)
+        case RelayRefType():
+            return (ty.value,)
         case _:
             assert_never(ty)
 
@@ -39,12 +54,16 @@ def type_children(ty: Type) -> tuple[Type, ...]:
 def with_type_children(ty: Type, kids: Sequence[Type]) -> Type:
     """``ty`` with its children replaced (in ``type_children`` order)."""
     match ty:
-        case TensorType() | TypeVar() | IncompleteType():
+        case TensorType() | TypeVar() | IncompleteType() | GlobalTypeVar():
             return ty
         case TupleType():
             return TupleType(kids, ty.span)
         case FuncType():
             return FuncType(kids[:-1], kids[-1], ty.type_params, ty.type_constraints, ty.span)
+        case TypeCall():
+            return TypeCall(kids[0], kids[1:], ty.span)
+        case RelayRefType():
+            return RelayRefType(kids[0], ty.span)
         case _:
             assert_never(ty)
 
@@ -104,6 +123,14 @@ def substitute(ty: Type, mapping: Mapping[TypeVar, Type]) -> Type:
     """Replace type variables by types (TVM's ``Bind`` on types)."""
     if not mapping or isinstance(ty, TensorType):
         return ty
+    if isinstance(ty, TypeVar):
+        return mapping.get(ty, ty)
+    if isinstance(ty, TypeCall) and all(isinstance(a, TypeVar | TensorType) for a in ty.args):
+        # The common shape of an ADT's field and result types (``List[a]``): no walk needed.
+        args = [mapping.get(a, a) if isinstance(a, TypeVar) else a for a in ty.args]
+        if all(x is y for x, y in zip(args, ty.args, strict=True)):
+            return ty
+        return TypeCall(ty.func, args, ty.span)
 
     def rewrite(t: Type) -> Type | None:
         if isinstance(t, TypeVar):

@@ -1,12 +1,46 @@
 """Relay: the high-level functional IR, its operators, passes and interpreter."""
 
+from minitvm.ir.adt import Constructor, TypeData
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
-from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
+from minitvm.ir.type import (
+    FuncType,
+    GlobalTypeVar,
+    IncompleteType,
+    RefType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeCall,
+    TypeKind,
+    TypeVar,
+)
 from minitvm.relay import analysis, build_module, interpreter, op, testing, transform
+from minitvm.relay.adt import (
+    Clause,
+    Match,
+    Pattern,
+    PatternConstructor,
+    PatternTuple,
+    PatternVar,
+    PatternWildcard,
+)
 from minitvm.relay.build_module import build, optimize
 from minitvm.relay.builder import const, scalar_type, var
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, TupleWrapper, Var
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    TupleWrapper,
+    Var,
+)
 from minitvm.relay.expr_functor import ExprMutator, ExprVisitor
 from minitvm.relay.function import Function
 from minitvm.relay.interpreter import create_executor
@@ -24,17 +58,30 @@ from minitvm.relay.scope_builder import ScopeBuilder
 
 __all__ = [
     "Call",
+    "Clause",
     "Constant",
+    "Constructor",
     "Expr",
     "ExprMutator",
     "ExprVisitor",
     "FuncType",
     "Function",
+    "GlobalTypeVar",
     "GlobalVar",
     "IRModule",
     "If",
     "IncompleteType",
     "Let",
+    "Match",
+    "Pattern",
+    "PatternConstructor",
+    "PatternTuple",
+    "PatternVar",
+    "PatternWildcard",
+    "RefCreate",
+    "RefRead",
+    "RefType",
+    "RefWrite",
     "ScopeBuilder",
     "TensorType",
     "Tuple",
@@ -42,6 +89,8 @@ __all__ = [
     "TupleType",
     "TupleWrapper",
     "Type",
+    "TypeCall",
+    "TypeData",
     "TypeKind",
     "TypeVar",
     "Var",

@@ -2,6 +2,10 @@
 
 Nodes are frozen, slotted dataclasses compared by identity: the same ``Var`` object is the
 same variable and a node used twice is shared. Sequence fields hold tuples.
+
+Besides the pure core, Relay has mutable references (TVM's ``RefCreate``, ``RefRead``,
+``RefWrite``, defined here) and algebraic data types: ``Constructor`` (``minitvm.ir.adt``) and
+``Match`` (``minitvm.relay.adt``) are expressions too, and join the union below.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from minitvm.ir.type import Type
 from minitvm.runtime.ndarray import NDArray
 
 if TYPE_CHECKING:
+    from minitvm.ir.adt import Constructor
+    from minitvm.relay.adt import Match
     from minitvm.relay.function import Function
 
 __all__ = [
@@ -32,6 +38,9 @@ __all__ = [
     "ExprWithOp",
     "If",
     "Let",
+    "RefCreate",
+    "RefRead",
+    "RefWrite",
     "Tuple",
     "TupleGetItem",
     "TupleWrapper",
@@ -238,6 +247,29 @@ class If(ExprWithOp):
     false_branch: Expr
 
 
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RefCreate(ExprWithOp):
+    """``ref(value)``: a new mutable reference cell holding ``value``'s value."""
+
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RefRead(ExprWithOp):
+    """``ref_read(ref)``: the value the reference holds now."""
+
+    ref: Expr
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RefWrite(ExprWithOp):
+    """``ref_write(ref, value)``: store ``value`` in the reference; evaluates to ``()``.
+    ``ref`` is evaluated before ``value``."""
+
+    ref: Expr
+    value: Expr
+
+
 class TupleWrapper:
     """The result of a multi-output operator (``split``, ``batch_norm``): not an expression
     itself, but indexable into projections; ``astuple()`` gives the underlying call."""
@@ -270,10 +302,12 @@ class TupleWrapper:
         return f"TupleWrapper({self.tuple_value!r}, {self.size})"
 
 
-# Function is defined in minitvm.relay.function and joins the union there; the alias is
-# spelled with a string so the two modules can refer to each other.
+# Function (minitvm.relay.function), Constructor (minitvm.ir.adt) and Match
+# (minitvm.relay.adt) are defined in their own modules and join the union here; the alias is
+# spelled with a string so the modules can refer to each other.
 Expr: TypeAlias = (
     "Var | GlobalVar | Constant | Tuple | TupleGetItem | Call | Op | Function | Let | If"
+    " | RefCreate | RefRead | RefWrite | Constructor | Match"
 )
 """Every Relay expression. Dispatch over it with ``match`` and ``assert_never``."""
 

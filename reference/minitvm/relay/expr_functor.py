@@ -9,6 +9,10 @@ written in TVM's recursive style (``self.visit(child)`` inside a ``visit_*``) wo
 ``visit_children(expr)`` is the pre-order hook: return False to have ``visit_<kind>`` called
 without first visiting the children (``FoldConstant`` uses it to leave primitive functions
 alone).
+
+Binding sites are children like any other: a let's variable, a function's parameters, and the
+variables of each match clause's pattern (before the clause's right-hand side). Constructors
+are atoms, like global variables.
 """
 
 from __future__ import annotations
@@ -16,9 +20,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import assert_never
 
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Clause, Match, map_pattern_vars, pattern_vars
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 
 __all__ = [
@@ -31,10 +49,10 @@ __all__ = [
 ]
 
 
-def children(expr: Expr) -> tuple[Expr, ...]:
+def children(expr: Expr) -> tuple[Expr, ...]:  # noqa: C901  (a flat dispatch over the union)
     """The direct sub-expressions of ``expr``, in evaluation order."""
     match expr:
-        case Var() | GlobalVar() | Constant() | Op():
+        case Var() | GlobalVar() | Constant() | Op() | Constructor():
             return ()
         case Tuple():
             return expr.fields
@@ -48,6 +66,18 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.var, expr.value, expr.body)
         case If():
             return (expr.cond, expr.true_branch, expr.false_branch)
+        case RefCreate():
+            return (expr.value,)
+        case RefRead():
+            return (expr.ref,)
+        case RefWrite():
+            return (expr.ref, expr.value)
+        case Match():
+            kids: list[Expr] = [expr.data]
+            for clause in expr.clauses:
+                kids.extend(pattern_vars(clause.lhs))
+                kids.append(clause.rhs)
+            return tuple(kids)
         case _:
             assert_never(expr)
 
@@ -90,7 +120,7 @@ def rebuild(expr: Expr, visit: Callable[[Expr], Expr]) -> Expr:  # noqa: C901  (
     """``expr`` with each child replaced by ``visit(child)``; the same object if nothing
     changed (so sharing and checked types survive an identity rewrite)."""
     match expr:
-        case Var() | GlobalVar() | Constant() | Op():
+        case Var() | GlobalVar() | Constant() | Op() | Constructor():
             return expr
         case Tuple():
             fields = tuple(visit(f) for f in expr.fields)
@@ -128,8 +158,34 @@ def rebuild(expr: Expr, visit: Callable[[Expr], Expr]) -> Expr:  # noqa: C901  (
             if cond is expr.cond and then is expr.true_branch and other is expr.false_branch:
                 return expr
             return If(cond, then, other, span=expr.span)
+        case RefCreate():
+            value = visit(expr.value)
+            return expr if value is expr.value else RefCreate(value, span=expr.span)
+        case RefRead():
+            ref = visit(expr.ref)
+            return expr if ref is expr.ref else RefRead(ref, span=expr.span)
+        case RefWrite():
+            ref, value = visit(expr.ref), visit(expr.value)
+            if ref is expr.ref and value is expr.value:
+                return expr
+            return RefWrite(ref, value, span=expr.span)
+        case Match():
+            return _rebuild_match(expr, visit)
         case _:
             assert_never(expr)
+
+
+def _rebuild_match(match: Match, visit: Callable[[Expr], Expr]) -> Expr:
+    data = visit(match.data)
+    clauses: list[Clause] = []
+    for clause in match.clauses:
+        lhs = map_pattern_vars(clause.lhs, lambda v: _as_var(visit(v)))
+        rhs = visit(clause.rhs)
+        same = lhs is clause.lhs and rhs is clause.rhs
+        clauses.append(clause if same else Clause(lhs, rhs))
+    if data is match.data and all(a is b for a, b in zip(clauses, match.clauses, strict=True)):
+        return match
+    return Match(data, clauses, match.complete, match.span)
 
 
 def _as_var(expr: Expr) -> Var:
@@ -199,6 +255,16 @@ class ExprVisitor(_Walker):
                 self.visit_let(expr)
             case If():
                 self.visit_if(expr)
+            case RefCreate():
+                self.visit_ref_create(expr)
+            case RefRead():
+                self.visit_ref_read(expr)
+            case RefWrite():
+                self.visit_ref_write(expr)
+            case Constructor():
+                self.visit_constructor(expr)
+            case Match():
+                self.visit_match(expr)
             case _:
                 assert_never(expr)
 
@@ -230,6 +296,21 @@ class ExprVisitor(_Walker):
         pass
 
     def visit_if(self, ite: If) -> None:
+        pass
+
+    def visit_ref_create(self, ref: RefCreate) -> None:
+        pass
+
+    def visit_ref_read(self, ref: RefRead) -> None:
+        pass
+
+    def visit_ref_write(self, ref: RefWrite) -> None:
+        pass
+
+    def visit_constructor(self, con: Constructor) -> None:
+        pass
+
+    def visit_match(self, match: Match) -> None:
         pass
 
 
@@ -272,6 +353,16 @@ class ExprMutator(_Walker):
                 return self.visit_let(expr)
             case If():
                 return self.visit_if(expr)
+            case RefCreate():
+                return self.visit_ref_create(expr)
+            case RefRead():
+                return self.visit_ref_read(expr)
+            case RefWrite():
+                return self.visit_ref_write(expr)
+            case Constructor():
+                return self.visit_constructor(expr)
+            case Match():
+                return self.visit_match(expr)
             case _:
                 assert_never(expr)
 
@@ -304,3 +395,18 @@ class ExprMutator(_Walker):
 
     def visit_if(self, ite: If) -> Expr:
         return rebuild(ite, self.visit)
+
+    def visit_ref_create(self, ref: RefCreate) -> Expr:
+        return rebuild(ref, self.visit)
+
+    def visit_ref_read(self, ref: RefRead) -> Expr:
+        return rebuild(ref, self.visit)
+
+    def visit_ref_write(self, ref: RefWrite) -> Expr:
+        return rebuild(ref, self.visit)
+
+    def visit_constructor(self, con: Constructor) -> Expr:
+        return con
+
+    def visit_match(self, match: Match) -> Expr:
+        return rebuild(match, self.visit)

@@ -11,17 +11,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import assert_never
 
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match, pattern_vars
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 
 __all__ = ["describe", "expr_path", "locate"]
 
 
-def _steps(node: Expr) -> list[tuple[str, Expr]]:
+def _steps(node: Expr) -> list[tuple[str, Expr]]:  # noqa: C901  (a flat dispatch)
     match node:
-        case Var() | GlobalVar() | Constant() | Op():
+        case Var() | GlobalVar() | Constant() | Op() | Constructor():
             return []
         case Tuple():
             return [(f"fields[{i}]", f) for i, f in enumerate(node.fields)]
@@ -39,6 +53,18 @@ def _steps(node: Expr) -> list[tuple[str, Expr]]:
                 ("true_branch", node.true_branch),
                 ("false_branch", node.false_branch),
             ]
+        case RefCreate():
+            return [("value", node.value)]
+        case RefRead():
+            return [("ref", node.ref)]
+        case RefWrite():
+            return [("ref", node.ref), ("value", node.value)]
+        case Match():
+            steps: list[tuple[str, Expr]] = [("data", node.data)]
+            for i, clause in enumerate(node.clauses):
+                steps.extend((f"clauses[{i}].lhs", v) for v in pattern_vars(clause.lhs))
+                steps.append((f"clauses[{i}].rhs", clause.rhs))
+            return steps
         case _:
             assert_never(node)
 
@@ -118,5 +144,15 @@ def describe(expr: Expr) -> str:  # noqa: C901  (a flat dispatch over the union)
             return f"the let of %{expr.var.name_hint}"
         case If():
             return "the if"
+        case RefCreate():
+            return "the ref"
+        case RefRead():
+            return "the ref_read"
+        case RefWrite():
+            return "the ref_write"
+        case Constructor():
+            return f"constructor {expr.name_hint}"
+        case Match():
+            return "the match" if expr.complete else "the match?"
         case _:
             assert_never(expr)

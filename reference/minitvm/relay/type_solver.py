@@ -13,6 +13,9 @@ TVM: ``src/relay/analysis/type_solver.cc``, simplified.
   are known. A waiting constraint watches one unbound variable that blocks it; binding that
   variable moves it to the ready queue, which ``unify`` drains before returning (TVM iterates
   its relation queue to a fixpoint; watching makes the fixpoint linear).
+* **ADTs and references.** ``TypeCall``s unify when they apply the same ADT (by name) to the
+  same number of arguments, argument by argument; a bare ``GlobalTypeVar`` is the ADT applied
+  to no arguments (``nat`` is ``nat[]``). Reference types unify by their value types.
 """
 
 from __future__ import annotations
@@ -22,7 +25,17 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import assert_never
 
-from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeVar
+from minitvm.ir.type import (
+    FuncType,
+    GlobalTypeVar,
+    IncompleteType,
+    RelayRefType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeCall,
+    TypeVar,
+)
 from minitvm.ir.type_functor import substitute, type_children, with_type_children
 
 __all__ = ["Constraint", "TypeSolver", "UnifyError", "instantiate"]
@@ -165,10 +178,33 @@ class TypeSolver:
                 return self._unify_functions(a, b)
             case TypeVar():
                 raise UnifyError(a, self.resolve(b), "")
+            case GlobalTypeVar() | TypeCall():
+                return self._unify_adts(a, b)
+            case RelayRefType():
+                if not isinstance(b, RelayRefType):
+                    raise UnifyError(self.resolve(a), self.resolve(b), "")
+                return [(a.value, b.value)]
             case IncompleteType():
                 raise AssertionError("unify binds variables before comparing structure")
             case _:
                 assert_never(a)
+
+    def _unify_adts(self, a: GlobalTypeVar | TypeCall, b: Type) -> list[tuple[Type, Type]]:
+        lhs = TypeCall(a) if isinstance(a, GlobalTypeVar) else a
+        rhs = TypeCall(b) if isinstance(b, GlobalTypeVar) else b
+        if not isinstance(rhs, TypeCall):
+            raise UnifyError(self.resolve(a), self.resolve(b), "")
+        head_a, head_b = self.find(lhs.func), self.find(rhs.func)
+        both_named = isinstance(head_a, GlobalTypeVar) and isinstance(head_b, GlobalTypeVar)
+        if both_named and head_a != head_b:
+            raise UnifyError(self.resolve(a), self.resolve(b), "different types")
+        if len(lhs.args) != len(rhs.args):
+            reason = f"{len(lhs.args)} type arguments vs {len(rhs.args)}"
+            raise UnifyError(self.resolve(a), self.resolve(b), reason)
+        pairs: list[tuple[Type, Type]] = list(zip(lhs.args, rhs.args, strict=True))
+        if head_a is not head_b and not both_named:
+            pairs.append((lhs.func, rhs.func))  # a type variable or a hole in the head
+        return pairs
 
     def _unify_functions(self, a: FuncType, b: FuncType) -> list[tuple[Type, Type]]:
         if len(a.arg_types) != len(b.arg_types):

@@ -6,6 +6,7 @@ from minitvm.relay.analysis.dominator_tree import DominatorTree
 from minitvm.relay.analysis.feature import Feature, detect_feature
 from minitvm.relay.analysis.graph_partitioner import GraphPartitioner
 from minitvm.relay.analysis.indexed_graph import IndexedForwardGraph, create_indexed_forward_graph
+from minitvm.relay.analysis.match_exhaustion import unmatched_cases
 from minitvm.relay.analysis.type_vars import all_type_vars, bound_type_vars, free_type_vars
 from minitvm.relay.analysis.variables import all_vars, bound_vars, free_vars
 from minitvm.relay.analysis.well_formed import check_well_formed, well_formed
@@ -28,5 +29,6 @@ __all__ = [
     "free_type_vars",
     "free_vars",
     "post_order_visit",
+    "unmatched_cases",
     "well_formed",
 ]

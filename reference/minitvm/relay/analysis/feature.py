@@ -5,7 +5,9 @@ different edge makes the program a graph (``fGraph``) unless it is atomic (varia
 operators, constants), which are shared by reference in every Relay program. A let whose
 variable occurs in its own value is a local fixpoint (``fLetRec``); that is tracked by keeping
 the set of let variables whose value is being walked, so the check costs nothing per let.
-Primitive functions count as ``fFunction`` but are not entered, as in TVM.
+Primitive functions count as ``fFunction`` but are not entered, as in TVM. The variables a
+match pattern binds are not walked (as in TVM, whose visitor skips patterns): they count as
+``fVar`` only where the clause uses them.
 """
 
 # ruff: noqa: N815  (the members keep TVM's names)
@@ -15,10 +17,24 @@ from enum import IntEnum
 from typing import assert_never
 
 from minitvm.error import DiagnosticError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import children
 from minitvm.relay.function import Function
 
@@ -50,8 +66,9 @@ class Feature(IntEnum):
 
 
 def is_atomic(expr: Expr) -> bool:
-    """TVM's ``IsAtomic``: shared by reference, never bound by normal forms. An ``on_device``
-    annotation of an atomic expression is atomic too."""
+    """TVM's ``IsAtomic``: shared by reference, never bound by normal forms (variables,
+    globals, operators, constructors, constants). An ``on_device`` annotation of an atomic
+    expression is atomic too."""
     if (
         isinstance(expr, Call)
         and isinstance(expr.op, Op)
@@ -59,7 +76,7 @@ def is_atomic(expr: Expr) -> bool:
         and len(expr.args) == 1
     ):
         expr = expr.args[0]
-    return isinstance(expr, Var | GlobalVar | Op | Constant)
+    return isinstance(expr, Var | GlobalVar | Op | Constant | Constructor)
 
 
 def _feature_of(expr: Expr) -> Feature:  # noqa: C901  (a flat dispatch over the union)
@@ -84,6 +101,16 @@ def _feature_of(expr: Expr) -> Feature:  # noqa: C901  (a flat dispatch over the
             return Feature.fLet
         case If():
             return Feature.fIf
+        case RefCreate():
+            return Feature.fRefCreate
+        case RefRead():
+            return Feature.fRefRead
+        case RefWrite():
+            return Feature.fRefWrite
+        case Constructor():
+            return Feature.fConstructor
+        case Match():
+            return Feature.fMatch
         case _:
             assert_never(expr)
 
@@ -113,7 +140,10 @@ class _Detector:
         if isinstance(node, Function) and node.is_primitive():
             return
         let_var = node.var if isinstance(node, Let) else None
-        kids = children(node)  # a let's are (var, value, body)
+        if isinstance(node, Match):
+            kids: tuple[Expr, ...] = (node.data, *(c.rhs for c in node.clauses))
+        else:
+            kids = children(node)  # a let's are (var, value, body)
         for index in range(len(kids) - 1, -1, -1):
             child = kids[index]
             is_value = let_var is not None and index == 1

@@ -9,8 +9,10 @@ indices. An edge runs from a value to each consumer that takes it as a dataflow 
 with how the consumer uses it (its ``OpPattern``); a broadcast whose input has the output's
 shape is labelled elementwise. Values consumed across a control-flow or binding boundary (a
 function's parameters and body, a let's parts, an if's parts, a callee that is not an
-operator, a non-tensor tuple field) get no edge: they are marked ``extern_ref`` instead, which
-makes them the end of any fusion path. Operators, globals and functions are not nodes; a
+operator, a non-tensor tuple field, the parts of a reference operation or of a match) get no
+edge: they are marked ``extern_ref`` instead, which makes them the end of any fusion path:
+references, constructor calls and matches are opaque to fusion. Operators, globals,
+constructors and functions are not nodes; a
 function's inside is walked unless it is marked ``Compiler`` (external code generation).
 
 The walk is iterative (an explicit stack) and visits each shared node once.
@@ -23,10 +25,24 @@ from dataclasses import dataclass
 from typing import NamedTuple, assert_never
 
 from minitvm.error import DiagnosticError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op, OpPattern
 from minitvm.ir.type import TensorType, TupleType
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import children
 from minitvm.relay.function import Function
 
@@ -137,7 +153,7 @@ class _Creator:
             case Call():
                 self.visit_call(expr)
                 return (expr.op, *expr.args)
-            case Var() | Constant() | GlobalVar() | Op():
+            case Var() | Constant() | GlobalVar() | Op() | Constructor():
                 return ()
             case TupleGetItem():
                 self.visit_tuple_getitem(expr)
@@ -162,6 +178,12 @@ class _Creator:
                     self.update(param, None, OpPattern.OPAQUE)
                 self.update(expr.body, None, OpPattern.OPAQUE)
                 return (*expr.params, expr.body)
+            case RefCreate() | RefRead() | RefWrite() | Match():
+                # Opaque: every part is a boundary, as in TVM.
+                parts = children(expr)
+                for part in parts:
+                    self.update(part, None, OpPattern.OPAQUE)
+                return parts
             case _:
                 assert_never(expr)
 
@@ -201,7 +223,7 @@ class _Creator:
             self.update(item.tuple_value, None, OpPattern.OPAQUE)
 
     def post_visit(self, expr: Expr) -> None:
-        if isinstance(expr, Op | GlobalVar | Function):
+        if isinstance(expr, Op | GlobalVar | Function | Constructor):
             return
         if isinstance(expr, Constant):
             self.pending[expr].pattern = _constant_pattern(expr)

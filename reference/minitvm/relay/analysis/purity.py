@@ -9,13 +9,16 @@ to its use. Every expression gets two facts:
   first-order expression).
 
 The rules, as in TVM: operators are pure to evaluate and pure to call unless registered
-stateful; constants, tuples and functions are pure to evaluate; a function is pure to call when
-its body is pure to evaluate and to call (rule A); higher-order parameters, functions taken out
-of tuples, and external functions or PrimFuncs are assumed impure to call (rules B, C, F); a
-global function's purity is that of its definition, assumed pure while it is being analysed
-(so recursion terminates); a call nested in 25 or more enclosing calls is assumed impure rather
-than analysed. An expression whose type is unknown (no ``checked_type``, no annotation) is
-assumed to possibly be a function.
+stateful; constants, constructors, tuples and functions are pure to evaluate; reading or
+writing a reference is impure, creating one is as pure as its initial value (TVM calls it
+pure without looking at the value); a match is as pure as its data and its clauses; a
+function is pure to call when its body is pure to evaluate and to call (rule A);
+higher-order parameters, functions taken out of tuples, read from references or bound by
+match patterns, and external functions or PrimFuncs are assumed impure to call (rules B, C,
+D, E, F); a global function's purity is that of its definition, assumed pure while it is
+being analysed (so recursion terminates); a call nested in 25 or more enclosing calls is
+assumed impure rather than analysed. An expression whose type is unknown (no
+``checked_type``, no annotation) is assumed to possibly be a function.
 
 TVM writes the analysis as a recursive memoised visitor whose answers depend on the order of
 the visit (the call depth, the provisional purity of a global being analysed). Here each visit
@@ -31,11 +34,25 @@ from dataclasses import dataclass
 from typing import TypeAlias, assert_never
 
 from minitvm.error import DiagnosticError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import FuncType
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match, pattern_vars
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 
 __all__ = ["MAX_CALL_DEPTH", "Purity", "has_nonzero_attr", "is_first_order", "let_purity"]
@@ -120,7 +137,7 @@ class _PurityVisitor:
     def _leaf(self, expr: Expr) -> Purity | None:
         """The purity of an expression with no sub-expressions to visit, else None."""
         match expr:
-            case Constant():
+            case Constant() | Constructor():
                 return _PURE
             case Op():
                 return Purity(pure_eval=True, pure_call=not expr.definition.stateful)
@@ -132,7 +149,7 @@ class _PurityVisitor:
             case _:
                 return None
 
-    def _visit(self, expr: Expr) -> _Visit:
+    def _visit(self, expr: Expr) -> _Visit:  # noqa: C901  (a flat dispatch over the union)
         match expr:
             case GlobalVar():
                 return self._global_var(expr)
@@ -148,7 +165,11 @@ class _PurityVisitor:
                 return self._tuple(expr)
             case TupleGetItem():
                 return self._tuple_getitem(expr)
-            case Var() | Constant() | Op():
+            case RefCreate() | RefRead() | RefWrite():
+                return self._ref(expr)
+            case Match():
+                return self._match(expr)
+            case Var() | Constant() | Op() | Constructor():
                 raise AssertionError("leaves are answered by _leaf")
             case _:
                 assert_never(expr)
@@ -229,6 +250,33 @@ class _PurityVisitor:
         tup = yield item.tuple_value
         # A function taken out of a tuple is assumed impure to call (rule C).
         return Purity(pure_eval=tup.pure_eval, pure_call=is_first_order(item))
+
+    def _ref(self, node: RefCreate | RefRead | RefWrite) -> _Visit:
+        match node:
+            case RefCreate():
+                value = yield node.value
+                return Purity(pure_eval=value.pure_eval, pure_call=True)
+            case RefRead():
+                yield node.ref
+                # A function read from a reference is assumed impure to call (rule D).
+                return Purity(pure_eval=False, pure_call=is_first_order(node))
+            case RefWrite():
+                yield node.ref
+                yield node.value
+                return Purity(pure_eval=False, pure_call=True)
+
+    def _match(self, match: Match) -> _Visit:
+        data = yield match.data
+        all_eval = data.pure_eval
+        all_call = True
+        for clause in match.clauses:
+            for var in pattern_vars(clause.lhs):
+                # A function taken out of an ADT is assumed impure to call (rule E).
+                self.var_purity[var] = Purity(pure_eval=True, pure_call=is_first_order(var))
+            rhs = yield clause.rhs
+            all_eval = all_eval and rhs.pure_eval
+            all_call = all_call and rhs.pure_call
+        return Purity(pure_eval=all_eval, pure_call=all_call)
 
 
 def let_purity(mod: IRModule) -> dict[Var, bool]:

@@ -3,7 +3,8 @@
 TVM's ``CalcScope`` (``src/relay/transforms/to_a_normal_form.cc``) over the dependency graph
 of ``src/relay/analysis/dependency_graph.cc``. That graph links each expression to its
 operands and adds a *scope node* wherever a lexical scope starts: each If branch, each
-function body (its parameters included), each let body (its variable and value included).
+function body (its parameters included), each let body (its variable and value included),
+each match clause (its pattern's variables included).
 The root lives in the global scope, a scope node opens a child of its owner's scope, and
 every other node lives in the *lowest common ancestor* (LCA) of the scopes of its uses.
 
@@ -18,12 +19,13 @@ Departures from TVM, which keep the analysis linear and independent of traversal
   O(log depth) instead of O(depth): a constant used at every level of a 100,000-deep let
   chain would otherwise make the pass quadratic.
 * A bound variable lives in the scope its binder opens (in a well-formed program every use
-  is inside it), so its uses cost nothing; operators and global variables, values available
-  everywhere, get no scope.
+  is inside it), so its uses cost nothing; operators, global variables and constructors,
+  values available everywhere, get no scope.
 * An expression is *lifted* when its uses lie in more than one *block*, a block being the
-  scope opened by an If branch or a function body (let bodies continue their enclosing
-  block). TVM compares the LCA with the scope of the first use it happened to record, which
-  depends on the traversal order and can both miss a shared node and report a harmless one.
+  scope opened by an If branch, a function body or a match clause (let bodies continue their
+  enclosing block). TVM compares the LCA with the scope of the first use it happened to
+  record, which depends on the traversal order and can both miss a shared node and report a
+  harmless one.
 """
 
 from __future__ import annotations
@@ -31,9 +33,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match, pattern_vars
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import post_order
 from minitvm.relay.function import Function
 
@@ -97,10 +113,11 @@ def lca(lhs: Scope, rhs: Scope) -> Scope:
 class ScopeMap:
     """The result of ``calc_scope``.
 
-    ``scope`` gives every expression's scope (operators and globals excepted), ``sub_scopes``
-    the scopes an expression opens (If: the true and false branch; Function and Let: the
-    body), and ``lifted`` the compound expressions and free variables used from more than one
-    block: basic block normal form binds them, and a program in that form has none.
+    ``scope`` gives every expression's scope (operators, globals and constructors excepted),
+    ``sub_scopes`` the scopes an expression opens (If: the true and false branch; Function and
+    Let: the body; Match: one per clause), and ``lifted`` the compound expressions and free
+    variables used from more than one block: basic block normal form binds them, and a
+    program in that form has none.
     """
 
     scope: dict[Expr, Scope]
@@ -117,7 +134,7 @@ class _Calc:
 
     def use(self, operand: Expr, where: Scope) -> None:
         """Fold one use of ``operand`` in scope ``where`` into its running LCA."""
-        if operand in self.bound or isinstance(operand, Op | GlobalVar):
+        if operand in self.bound or isinstance(operand, Op | GlobalVar | Constructor):
             return
         current = self.scope.get(operand)
         if current is None:
@@ -135,7 +152,7 @@ class _Calc:
         """Pass ``expr``'s (final) scope on to its operands."""
         here = self.scope[expr]
         match expr:
-            case Var() | GlobalVar() | Constant() | Op():
+            case Var() | GlobalVar() | Constant() | Op() | Constructor():
                 pass
             case Call():
                 self.use(expr.op, here)
@@ -164,6 +181,23 @@ class _Calc:
                 self.bind(expr.var, body)
                 self.use(expr.value, body)
                 self.use(expr.body, body)
+            case RefCreate():
+                self.use(expr.value, here)
+            case RefRead():
+                self.use(expr.ref, here)
+            case RefWrite():
+                self.use(expr.ref, here)
+                self.use(expr.value, here)
+            case Match():
+                self.use(expr.data, here)
+                clauses: list[Scope] = []
+                for clause in expr.clauses:
+                    arm = child_scope(here, True)
+                    clauses.append(arm)
+                    for var in pattern_vars(clause.lhs):
+                        self.bind(var, arm)
+                    self.use(clause.rhs, arm)
+                self.sub_scopes[expr] = tuple(clauses)
             case _:
                 assert_never(expr)
 
@@ -176,7 +210,7 @@ def calc_scope(root: Expr) -> ScopeMap:
     """
     calc = _Calc(root)
     for expr in reversed(post_order(root)):
-        if expr is root or not isinstance(expr, Op | GlobalVar):
+        if expr is root or not isinstance(expr, Op | GlobalVar | Constructor):
             calc.visit(expr)
     lifted: set[Expr] = {e for e in calc.mixed if not isinstance(e, Constant)}
     return ScopeMap(calc.scope, calc.sub_scopes, lifted)

@@ -15,8 +15,19 @@ from collections.abc import Iterator
 
 from typing_extensions import override
 
+from minitvm.ir.adt import Constructor
 from minitvm.ir.module import IRModule
-from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeVar
+from minitvm.ir.type import (
+    FuncType,
+    GlobalTypeVar,
+    IncompleteType,
+    RelayRefType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeCall,
+    TypeVar,
+)
 from minitvm.ir.type_functor import iter_types
 from minitvm.relay.expr import Expr, Var
 from minitvm.relay.expr_functor import ExprVisitor
@@ -28,8 +39,9 @@ __all__ = ["all_type_vars", "bound_type_vars", "free_type_vars"]
 class _TypeVarCollector(ExprVisitor):
     """Collect type variables in first-occurrence order, and which of them are bound."""
 
-    def __init__(self) -> None:
+    def __init__(self, mod: IRModule | None) -> None:
         super().__init__()
+        self.mod = mod
         self.all: dict[TypeVar, None] = {}
         self.bound: dict[TypeVar, None] = {}
 
@@ -65,10 +77,33 @@ class _TypeVarCollector(ExprVisitor):
         if var.type_annotation is not None:
             self.visit_type(var.type_annotation)
 
+    @override
+    def visit_constructor(self, con: Constructor) -> None:
+        # The type parameters of the constructor's ADT bind the variables of its field
+        # types; only the module knows them (as in TVM).
+        data = self.mod.type_definitions.get(con.belong_to) if self.mod is not None else None
+        if data is not None:
+            for tv in data.type_vars:
+                self._bind(tv)
+        for ty in con.inputs:
+            self.visit_type(ty)
 
-def _collect(expr_or_type: Expr | Type) -> _TypeVarCollector:
-    collector = _TypeVarCollector()
-    if isinstance(expr_or_type, TensorType | TupleType | FuncType | TypeVar | IncompleteType):
+
+_TYPES = (
+    TensorType,
+    TupleType,
+    FuncType,
+    TypeVar,
+    IncompleteType,
+    GlobalTypeVar,
+    TypeCall,
+    RelayRefType,
+)
+
+
+def _collect(expr_or_type: Expr | Type, mod: IRModule | None) -> _TypeVarCollector:
+    collector = _TypeVarCollector(mod)
+    if isinstance(expr_or_type, _TYPES):
         collector.visit_type(expr_or_type)
     else:
         collector.visit(expr_or_type)
@@ -76,17 +111,18 @@ def _collect(expr_or_type: Expr | Type) -> _TypeVarCollector:
 
 
 def free_type_vars(expr: Expr | Type, mod: IRModule | None = None) -> list[TypeVar]:
-    """Type variables used in ``expr`` and bound nowhere in it. ``mod`` is accepted for TVM
-    compatibility (it supplies the type parameters of ADT constructors there)."""
-    collector = _collect(expr)
+    """Type variables used in ``expr`` and bound nowhere in it. ``mod`` supplies the type
+    parameters of the ADTs whose constructors ``expr`` uses (they bind the variables of the
+    constructors' field types)."""
+    collector = _collect(expr, mod)
     return [tv for tv in collector.all if tv not in collector.bound]
 
 
 def bound_type_vars(expr: Expr | Type, mod: IRModule | None = None) -> list[TypeVar]:
     """Type variables bound by ``type_params`` in ``expr``."""
-    return list(_collect(expr).bound)
+    return list(_collect(expr, mod).bound)
 
 
 def all_type_vars(expr: Expr | Type, mod: IRModule | None = None) -> list[TypeVar]:
     """Every type variable occurring in ``expr``."""
-    return list(_collect(expr).all)
+    return list(_collect(expr, mod).all)

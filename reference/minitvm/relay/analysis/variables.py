@@ -1,11 +1,13 @@
 """Variable analyses: ``free_vars``, ``bound_vars``, ``all_vars`` (TVM's ``analysis.cc``).
 
 Each returns variables in first-occurrence order (depth-first, left to right). As in TVM, a
-variable bound anywhere in the expression is not free anywhere in it.
+variable bound anywhere in the expression is not free anywhere in it. Binders are let
+variables, function parameters and the variables of match patterns.
 """
 
 from __future__ import annotations
 
+from minitvm.relay.adt import Match, pattern_vars
 from minitvm.relay.expr import Expr, Let, Var
 from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
@@ -23,6 +25,9 @@ def _vars_and_bound(expr: Expr) -> tuple[list[Var], set[Var]]:
             bound.add(node.var)
         elif isinstance(node, Function):
             bound.update(node.params)
+        elif isinstance(node, Match):
+            for clause in node.clauses:
+                bound.update(pattern_vars(clause.lhs))
     return seen, bound
 
 
@@ -33,7 +38,7 @@ def free_vars(expr: Expr) -> list[Var]:
 
 
 def bound_vars(expr: Expr) -> list[Var]:
-    """Variables bound by a let or a function parameter list in ``expr``."""
+    """Variables bound by a let, a function parameter list or a match pattern in ``expr``."""
     seen, bound = _vars_and_bound(expr)
     return [v for v in seen if v in bound]
 

@@ -1,7 +1,8 @@
 """Well-formedness: every variable is bound once and used only where it is in scope.
 
 This is TVM's ``WellFormedChecker`` (``analysis/well_formed.cc``), walked with an explicit stack.
-Lets and function parameter lists open scopes. A variable is *ill-formed* when it is bound a
+Lets, function parameter lists and match clauses (the variables of the clause's pattern, in
+its right-hand side) open scopes. A variable is *ill-formed* when it is bound a
 second time (by a different let or parameter list), when it is bound after being used free, or
 when it is used outside the scope that binds it. A variable bound nowhere is simply free: free
 variables are allowed, as in TVM.
@@ -25,6 +26,7 @@ from minitvm.error import DiagnosticError
 from minitvm.ir.instrument import PassInstrument
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import PassContext, PassInfo, get_pass
+from minitvm.relay.adt import Match, pattern_vars
 from minitvm.relay.expr import Expr, Let, Var
 from minitvm.relay.expr_functor import children
 from minitvm.relay.function import Function
@@ -42,6 +44,13 @@ class _Bind:
     """Stack entry: bind a let variable (just before its value is checked)."""
 
     var: Var
+
+
+@dataclass(frozen=True, slots=True)
+class _BindPattern:
+    """Stack entry: bind the variables of a match clause's pattern (before its rhs)."""
+
+    vars: tuple[Var, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +89,16 @@ class _Checker:
         else:
             self.free.add(var)
 
-    def run(self, root: Expr) -> list[str]:
+    def run(self, root: Expr) -> list[str]:  # noqa: C901  (one loop over the entry kinds)
         visited: set[Expr] = set()
-        stack: list[Expr | _Bind | _EndScope] = [root]
+        stack: list[Expr | _Bind | _BindPattern | _EndScope] = [root]
         while stack:
             item = stack.pop()
             if isinstance(item, _Bind):
                 self.bind(item.var, "a let")
+            elif isinstance(item, _BindPattern):
+                for var in item.vars:
+                    self.bind(var, "a match pattern")
             elif isinstance(item, _EndScope):
                 self.current.difference_update(item.vars)
             elif isinstance(item, Var):
@@ -99,19 +111,32 @@ class _Checker:
                     for param in item.params:
                         self.bind(param, "a function parameter list")
                     stack.extend((_EndScope(item.params), item.body))
+                elif isinstance(item, Match):
+                    stack.extend(self._match_entries(item))
                 else:
                     stack.extend(reversed(children(item)))
         return self.reasons
 
     @staticmethod
-    def _let_chain(let: Let, visited: set[Expr]) -> list[Expr | _Bind | _EndScope]:
+    def _match_entries(match: Match) -> list[Expr | _Bind | _BindPattern | _EndScope]:
+        """Stack entries for a match, in reverse: the data, then each clause's pattern
+        variables bound for its right-hand side only."""
+        entries: list[Expr | _Bind | _BindPattern | _EndScope] = []
+        for clause in reversed(match.clauses):
+            bound = tuple(pattern_vars(clause.lhs))
+            entries.extend((_EndScope(bound), clause.rhs, _BindPattern(bound)))
+        entries.append(match.data)
+        return entries
+
+    @staticmethod
+    def _let_chain(let: Let, visited: set[Expr]) -> list[Expr | _Bind | _BindPattern | _EndScope]:
         """Stack entries for a let chain, in reverse: bind each variable just before its value
         is checked, check the final body, then end every scope of the chain."""
         chain = [let]
         while isinstance(chain[-1].body, Let) and chain[-1].body not in visited:
             visited.add(chain[-1].body)
             chain.append(chain[-1].body)
-        entries: list[Expr | _Bind | _EndScope] = [
+        entries: list[Expr | _Bind | _BindPattern | _EndScope] = [
             _EndScope(tuple(link.var for link in chain)),
             chain[-1].body,
         ]

@@ -18,14 +18,16 @@ from minitvm.relay.interpreter.executor import (
     type_check,
 )
 from minitvm.relay.interpreter.machine import Machine, eval_op, infer_op_type
-from minitvm.relay.interpreter.values import Closure, Value
+from minitvm.relay.interpreter.values import Closure, ConstructorValue, RefValue, Value
 
 __all__ = [
     "EXECUTOR_KINDS",
     "Closure",
+    "ConstructorValue",
     "Interpreter",
     "InterpreterClosure",
     "Machine",
+    "RefValue",
     "Value",
     "bind_params_by_name",
     "create_executor",

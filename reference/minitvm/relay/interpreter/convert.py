@@ -4,13 +4,17 @@ TVM's ``_arg_to_ast`` (``python/tvm/relay/backend/interpreter.py``) reflects Pyt
 into Relay constants, and results come back as NDArray, ``ADT`` and closure objects. Here:
 
 * into the machine: NDArray, numpy arrays and scalars, ``Constant`` nodes, Python tuples and
-  ``ADT`` (for tuple-typed parameters), closures previously returned, and Python literals
+  ``ADT`` (for tuple-typed parameters), ``ConstructorValue`` and ``RefValue`` objects (for ADT
+  and reference parameters), closures previously returned, and Python literals
   (bool, int, float, lists). Arrays are copied, so later changes by the caller cannot reach a
   result; literals take the expected dtype when it is of the same kind (an ``int`` for an
   ``int64`` parameter), otherwise ``relay.const``'s rules. Every argument is then checked
   against its parameter's type.
 * out of the machine: tensors become NDArrays (owning a copy) on the executor's device,
-  tuples become ``ADT`` (tag 0), closures become callable ``InterpreterClosure`` objects.
+  tuples become ``ADT`` (tag 0), ADT values ``ConstructorValue`` and references ``RefValue``
+  objects with their fields and contents converted, closures callable
+  ``InterpreterClosure`` objects. Values may be 100,000 levels deep (a long list), so every
+  conversion is iterative.
 """
 
 from __future__ import annotations
@@ -22,15 +26,18 @@ import numpy as np
 from typing_extensions import override
 
 from minitvm.error import DiagnosticError
-from minitvm.ir.type import TensorType, TupleType, Type
+from minitvm.ir.adt import Constructor, TypeData
+from minitvm.ir.type import GlobalTypeVar, TensorType, Type
 from minitvm.relay.builder import const
-from minitvm.relay.expr import Constant, Expr, Tuple, Var
+from minitvm.relay.expr import Call, Constant, Expr, RefCreate, Tuple, Var
 from minitvm.relay.interpreter.machine import Machine
 from minitvm.relay.interpreter.values import (
     Closure,
+    ConstructorValue,
+    RefValue,
     Value,
     check_value,
-    map_tuples,
+    map_value,
     tensor_type_of,
 )
 from minitvm.runtime.container import ADT
@@ -69,7 +76,9 @@ class InterpreterClosure:
         self.name = name
 
     def __call__(self, *args: object, **kwargs: object) -> ExecutorResult:
-        values = convert_args(self.closure.func.params, args, kwargs, self.name)
+        mod = self.machine.mod
+        type_defs = mod.type_definitions if mod is not None else None
+        values = convert_args(self.closure.func.params, args, kwargs, self.name, type_defs)
         result = self.machine.apply(self.closure, values, f"call of {self.name}")
         return to_python(result, self.machine, self.device)
 
@@ -89,7 +98,11 @@ def param_type(param: Var) -> Type | None:
 
 
 def convert_args(
-    params: Sequence[Var], args: Sequence[object], kwargs: Mapping[str, object], name: str
+    params: Sequence[Var],
+    args: Sequence[object],
+    kwargs: Mapping[str, object],
+    name: str,
+    type_defs: Mapping[GlobalTypeVar, TypeData] | None = None,
 ) -> list[Value]:
     """Match positional and keyword arguments to ``params`` and convert each (TVM's
     ``Executor._convert_args``, with errors that name the parameter)."""
@@ -113,45 +126,49 @@ def convert_args(
             )
         slots.append(kwargs[param.name_hint])
     return [
-        from_python(arg, param_type(p), f"{name}: argument %{p.name_hint}")
+        from_python(arg, param_type(p), f"{name}: argument %{p.name_hint}", type_defs)
         for arg, p in zip(slots, params, strict=True)
     ]
 
 
-def from_python(obj: object, expected: Type | None, what: str) -> Value:
-    """Convert a Python argument into a value and check it against ``expected``."""
-    # Walk the value and the expected type together, so nested literals get their dtype.
-    results: list[Value] = []
-    stack: list[tuple[object, Type | None, bool]] = [(obj, expected, False)]
-    while stack:
-        item, ty, done = stack.pop()
-        if isinstance(item, tuple | ADT):
-            fields = tuple(item)
-            if done:
-                n = len(fields)
-                results[len(results) - n :] = [tuple(results[len(results) - n :])]
-                continue
-            stack.append((item, ty, True))
-            field_types: Sequence[Type | None] = (
-                ty.fields
-                if isinstance(ty, TupleType) and len(ty.fields) == len(fields)
-                else [None] * len(fields)
-            )
-            for f, t in reversed(list(zip(fields, field_types, strict=True))):
-                stack.append((f, t, False))
-        else:
-            leaf = _leaf(item, ty, what)
-            if isinstance(leaf, np.ndarray) and tensor_type_of(leaf) is None:
-                raise DiagnosticError(f"{what}: unsupported dtype {leaf.dtype}")
-            results.append(leaf)
-    value = results[0]
-    check_value(value, expected, what)
+def from_python(
+    obj: object,
+    expected: Type | None,
+    what: str,
+    type_defs: Mapping[GlobalTypeVar, TypeData] | None = None,
+) -> Value:
+    """Convert a Python argument into a value and check it against ``expected``: tensors,
+    tuples (Python tuples or ``ADT``), ``ConstructorValue`` and ``RefValue`` objects (fields
+    and contents converted too; a reference becomes a new reference, as TVM re-creates it)."""
+
+    def leaf(item: object, ty: Type | None) -> Value:
+        value = _leaf(item, ty, what)
+        if isinstance(value, np.ndarray) and tensor_type_of(value) is None:
+            raise DiagnosticError(f"{what}: unsupported dtype {value.dtype}")
+        return value
+
+    def fill(ref: RefValue, contents: Value) -> None:
+        ref.value = contents
+
+    value: Value = map_value(
+        obj,
+        expected,
+        leaf,
+        tuple,
+        lambda old, fields: ConstructorValue(old.tag, fields, old.constructor),
+        lambda: RefValue(None),
+        fill,
+        lambda o: isinstance(o, tuple | ADT),
+    )
+    check_value(value, expected, what, type_defs)
     return value
 
 
 def _leaf(obj: object, ty: Type | None, what: str) -> Value:
     if isinstance(obj, InterpreterClosure):
         return obj.closure
+    if isinstance(obj, Constructor):
+        return obj
     if isinstance(obj, NDArray):
         return obj.numpy()
     if isinstance(obj, np.ndarray):
@@ -186,23 +203,70 @@ def _literal(obj: bool | int | float | list[Any], ty: Type | None, what: str) ->
 
 
 def to_python(value: Value, machine: Machine, device: Device) -> object:
-    """Convert a result: NDArray, ``ADT`` for tuples, ``InterpreterClosure`` for closures."""
+    """Convert a result: NDArray for tensors, ``ADT`` for tuples, ``ConstructorValue`` and
+    ``RefValue`` with converted fields and contents, ``InterpreterClosure`` for closures."""
 
-    def leaf(obj: object) -> object:
+    def leaf(obj: object, ty: Type | None) -> object:
         if isinstance(obj, Closure):
             return InterpreterClosure(machine, obj, device, "closure")
+        if isinstance(obj, Constructor):
+            return obj
         return NDArray(np.array(obj), device)
 
-    return map_tuples(value, lambda o: isinstance(o, tuple), leaf, lambda f: ADT(0, f))
+    def fill(ref: RefValue, contents: object) -> None:
+        ref.value = contents
+
+    return map_value(
+        value,
+        None,
+        leaf,
+        lambda fields: ADT(0, fields),
+        lambda old, fields: ConstructorValue(old.tag, fields, old.constructor),
+        lambda: RefValue(None),
+        fill,
+    )
+
+
+class _PendingRef:
+    """A reference being turned into ``ref(contents)``; its contents come later."""
+
+    __slots__ = ("contents",)
+
+    def __init__(self) -> None:
+        self.contents: Expr | None = None
 
 
 def value_to_expr(value: Value, what: str) -> Expr:
-    """A tensor or tuple value as a Relay expression (Constants in Tuples)."""
+    """A value as a Relay expression: Constants, Tuples, constructor calls and ``ref(...)``
+    (TVM's ``_arg_to_ast``). A reference whose contents reach back to it cannot be written."""
 
-    def leaf(obj: object) -> Expr:
+    def resolve(item: Expr | _PendingRef) -> Expr:
+        if isinstance(item, _PendingRef):
+            if item.contents is None:
+                raise DiagnosticError(
+                    f"{what}: a cyclic reference cannot be turned into an expression"
+                )
+            return RefCreate(item.contents)
+        return item
+
+    def leaf(obj: object, ty: Type | None) -> Expr:
         if isinstance(obj, Closure):
             raise DiagnosticError(f"{what}: a closure cannot be turned into a constant")
+        if isinstance(obj, Constructor):
+            return obj
         return Constant(NDArray(np.array(obj)))
 
-    expr: Expr = map_tuples(value, lambda o: isinstance(o, tuple), leaf, Tuple)
-    return expr
+    def fill(ref: _PendingRef, contents: Expr | _PendingRef) -> None:
+        ref.contents = resolve(contents)
+
+    return resolve(
+        map_value(
+            value,
+            None,
+            leaf,
+            lambda fields: Tuple([resolve(f) for f in fields]),
+            lambda old, fields: Call(old.constructor, [resolve(f) for f in fields]),
+            _PendingRef,
+            fill,
+        )
+    )

@@ -16,6 +16,16 @@ recursive ``ExprFunctor``. Here nothing recurses: the machine keeps a work stack
   recursion (non-tail as well as tail) grow the heap-allocated stack, never Python's.
 * A call of a closure pushes ``_Return(call, caller_env, body)`` and switches to the
   callee's fresh activation; the marker copies the body's value back into the caller.
+* A call evaluates its arguments left to right, then its callee (TVM's order, which is also
+  the order ToANormalForm binds them in). A call of a constructor builds a
+  ``ConstructorValue``; ``ref``, ``ref_read`` and ``ref_write`` create, read and update a
+  ``RefValue`` (the reference first, then the value written). A match evaluates its data,
+  binds the variables of the first clause whose pattern matches it, and evaluates that
+  clause's right-hand side through the stack, so recursion over a 100,000-element list uses
+  no Python recursion.
+* With references a program has effects, and the memo above means a node *shared* within an
+  activation runs its effect once, where it is first needed (the order ToANormalForm gives a
+  shared node). Programs that care about the order of effects bind them with lets.
 
 Operator calls run the operator's numpy kernel (``eval_op``). The output type a kernel is
 given is the call's checked type when InferType left a concrete one, else it is computed by
@@ -32,17 +42,41 @@ from typing import TypeAlias, assert_never
 import numpy as np
 
 from minitvm.error import DiagnosticError, InternalError, OpNotImplemented, TVMError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.attrs import Attrs
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import TensorType, Type
+from minitvm.relay.adt import (
+    Match,
+    Pattern,
+    PatternConstructor,
+    PatternTuple,
+    PatternVar,
+    PatternWildcard,
+    pattern_str,
+)
 from minitvm.relay.analysis import free_vars
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 from minitvm.relay.interpreter.values import (
     Closure,
+    ConstructorValue,
     Env,
+    RefValue,
     Value,
     check_value,
     describe,
@@ -54,11 +88,12 @@ from minitvm.relay.interpreter.values import (
 
 __all__ = ["Machine", "eval_op", "infer_op_type"]
 
-_ATOMS = (Constant, GlobalVar, Op)
+_ATOMS = (Constant, GlobalVar, Op, Constructor)
 """Nodes whose value is read directly, never computed through the stack."""
 
-_START, _CHILDREN_DONE, _TRUE_DONE, _FALSE_DONE = 0, 1, 2, 3
-"""Task phases. A let uses ``_TRUE_DONE`` for "body evaluated"."""
+_START, _CHILDREN_DONE, _TRUE_DONE, _FALSE_DONE, _FIRST_CLAUSE = 0, 1, 2, 3, 4
+"""Task phases. A let uses ``_TRUE_DONE`` for "body evaluated"; a match whose clause ``i``
+was chosen finishes in phase ``_FIRST_CLAUSE + i``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +189,13 @@ class Machine:
                     self._step_tuple(node, phase, env, stack)
                 case Function():
                     env[node] = self._closure(node, env, None)
+                case RefCreate() | RefRead() | RefWrite():
+                    self._step_ref(node, phase, env, stack)
+                case Match():
+                    self._step_match(node, phase, env, stack)
                 case Var():
                     raise DiagnosticError(f"unbound variable {_name(node)}", _where(node))
-                case GlobalVar() | Constant() | Op():
+                case GlobalVar() | Constant() | Op() | Constructor():
                     pass  # read directly by value_of
                 case _:
                     assert_never(node)
@@ -172,6 +211,8 @@ class Machine:
                 return data
             case GlobalVar():
                 return self.global_closure(node)
+            case Constructor():
+                return node
             case Var():
                 raise DiagnosticError(f"unbound variable {_name(node)}", _where(node))
             case Op():
@@ -189,9 +230,9 @@ class Machine:
         callee = call.op
         if phase == _START:
             stack.append((call, _CHILDREN_DONE))
-            _push_all(stack, env, call.args)
             if not isinstance(callee, Op):
-                _push(stack, env, callee)
+                _push(stack, env, callee)  # evaluated after the arguments
+            _push_all(stack, env, call.args)
             return env
         args = [self.value_of(a, env) for a in call.args]
         if isinstance(callee, Op):
@@ -201,6 +242,9 @@ class Machine:
             env[call] = _eval_op(callee, call.attrs, args, out_type)
             return env
         fn = self.value_of(callee, env)
+        if isinstance(fn, Constructor):
+            env[call] = _construct(fn, args, call)
+            return env
         if not isinstance(fn, Closure):
             raise DiagnosticError(
                 f"call of {_name(callee)}: the callee is not a function, it is {describe(fn)}",
@@ -277,6 +321,51 @@ class Machine:
                 )
             env[node] = tup[node.index]
 
+    def _step_ref(
+        self, node: RefCreate | RefRead | RefWrite, phase: int, env: Env, stack: list[_Task]
+    ) -> None:
+        if phase == _START:
+            stack.append((node, _CHILDREN_DONE))
+            match node:
+                case RefCreate():
+                    _push(stack, env, node.value)
+                case RefRead():
+                    _push(stack, env, node.ref)
+                case RefWrite():
+                    _push_all(stack, env, (node.ref, node.value))
+            return
+        match node:
+            case RefCreate():
+                env[node] = RefValue(self.value_of(node.value, env))
+            case RefRead():
+                env[node] = _ref_cell(self.value_of(node.ref, env), "ref_read", node).value
+            case RefWrite():
+                cell = _ref_cell(self.value_of(node.ref, env), "ref_write", node)
+                cell.value = self.value_of(node.value, env)
+                env[node] = ()
+
+    def _step_match(self, match: Match, phase: int, env: Env, stack: list[_Task]) -> None:
+        if phase == _START:
+            stack.append((match, _CHILDREN_DONE))
+            _push(stack, env, match.data)
+        elif phase == _CHILDREN_DONE:
+            data = self.value_of(match.data, env)
+            for index, clause in enumerate(match.clauses):
+                bindings = _match_pattern(clause.lhs, data, match)
+                if bindings is not None:
+                    env.update(bindings)
+                    # The chosen clause's index is the phase of the finishing task.
+                    stack.append((match, _FIRST_CLAUSE + index))
+                    _push(stack, env, clause.rhs)
+                    return
+            raise DiagnosticError(
+                f"match: no clause matches {describe(data)} (patterns: "
+                f"{', '.join(pattern_str(c.lhs) for c in match.clauses) or 'none'})",
+                _where(match),
+            )
+        else:
+            env[match] = self.value_of(match.clauses[phase - _FIRST_CLAUSE].rhs, env)
+
     def _relation_type(self, op: Op, attrs: Attrs | None, args: Sequence[Value]) -> Type:
         """``infer_op_type``, memoized per relation, attrs and argument types: untyped
         programs call the same operator on the same types over and over."""
@@ -343,6 +432,61 @@ class Machine:
             closure = Closure(func, {})
             self._globals[gv] = closure
         return closure
+
+
+def _construct(ctor: Constructor, args: Sequence[Value], call: Call) -> ConstructorValue:
+    if len(args) != len(ctor.inputs):
+        raise DiagnosticError(
+            f"constructor {ctor.name_hint} takes {len(ctor.inputs)} arguments, got {len(args)}",
+            _where(call),
+        )
+    return ConstructorValue(ctor.tag, args, ctor)
+
+
+def _ref_cell(value: Value, what: str, node: Expr) -> RefValue:
+    if not isinstance(value, RefValue):
+        raise DiagnosticError(f"{what}: expected a reference, got {describe(value)}", _where(node))
+    return value
+
+
+def _match_pattern(pattern: Pattern, value: Value, match: Match) -> dict[Expr, Value] | None:
+    """The variables ``pattern`` binds when it matches ``value``, or None if it does not.
+    A constructor is recognized by its tag, as in TVM."""
+    bindings: dict[Expr, Value] = {}
+    stack: list[tuple[Pattern, Value]] = [(pattern, value)]
+    while stack:
+        p, v = stack.pop()
+        match p:
+            case PatternWildcard():
+                pass
+            case PatternVar():
+                bindings[p.var] = v
+            case PatternConstructor():
+                if not isinstance(v, ConstructorValue):
+                    raise DiagnosticError(
+                        f"match: pattern {pattern_str(p)} needs an ADT value, got {describe(v)}",
+                        _where(match),
+                    )
+                if v.tag != p.constructor.tag:
+                    return None
+                if len(v.fields) != len(p.patterns):
+                    raise DiagnosticError(
+                        f"match: pattern {pattern_str(p)} has {len(p.patterns)} fields, the "
+                        f"value has {len(v.fields)}",
+                        _where(match),
+                    )
+                stack.extend(zip(reversed(p.patterns), reversed(v.fields), strict=True))
+            case PatternTuple():
+                if not isinstance(v, tuple) or len(v) != len(p.patterns):
+                    raise DiagnosticError(
+                        f"match: pattern {pattern_str(p)} needs a tuple of {len(p.patterns)} "
+                        f"fields, got {describe(v)}",
+                        _where(match),
+                    )
+                stack.extend(zip(reversed(p.patterns), reversed(v), strict=True))
+            case _:
+                assert_never(p)
+    return bindings
 
 
 def _push(stack: list[_Task], env: Env, node: Expr) -> None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from minitvm.error import DiagnosticError, InternalError
+from minitvm.ir.adt import TypeData
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import get_pass
+from minitvm.ir.type import GlobalTypeVar
 from minitvm.relay.expr import Expr
 from minitvm.relay.function import Function
 from minitvm.relay.parser.diagnostics import Diagnostics
@@ -44,6 +46,7 @@ def _parser(
     source_name: str,
     globals_: dict[str, GlobalVar],
     init_meta_table: Mapping[str, Sequence[object]] | None,
+    types: dict[GlobalTypeVar, TypeData] | None = None,
 ) -> ModuleParser:
     """Tokenize ``source``, read its metadata section and set up a parser over it."""
     diags = Diagnostics(source_name, source)
@@ -63,7 +66,9 @@ def _parser(
             raise diags.fatal(lexed.metadata_line, 1, f"in the metadata section: {err}") from None
     for key, objects in (init_meta_table or {}).items():
         meta.setdefault(str(key), []).extend(objects)
-    return ModuleParser(lexed.tokens, diags, meta, globals_)
+    parser = ModuleParser(lexed.tokens, diags, meta, globals_)
+    parser.init_types(types or {})
+    return parser
 
 
 def read_module(
@@ -76,12 +81,16 @@ def read_module(
     text = _source(source)
     globals_ = {gv.name_hint: gv for gv in init_module.functions} if init_module is not None else {}
     predefined = set(globals_)
-    parser = _parser(text, source_name, globals_, init_meta_table)
+    init_types = init_module.type_definitions if init_module is not None else None
+    parser = _parser(text, source_name, globals_, init_meta_table, init_types)
     parser.version(required=True)
-    definitions = parser.definitions(predefined)
+    types: list[TypeData] = []
+    definitions = parser.definitions(predefined, types)
     parser.diags.check()
     functions = parser.resolve_forward([function for _, function in definitions])
     mod = init_module.copy() if init_module is not None else IRModule()
+    for data in types:
+        mod[data.header] = data
     for (gv, _), function in zip(definitions, functions, strict=True):
         if not isinstance(function, Function):
             raise InternalError(f"@{gv.name_hint} was parsed as a {type(function).__name__}")

@@ -17,9 +17,11 @@ TVM: ``Parser::ParseExpr``, ``ParseBindingExpr``, ``ParseExprBinOp``, ``ParseCal
                                                   then `== !=`; all left-associative
     postfix  ::= atom ('(' args ')' | '.' INTEGER)*
     args     ::= (expr (',' expr)*)? (','? attrs)? | META     attrs or an attrs object
-    atom     ::= INTEGER | FLOAT | BOOL | LOCAL | GLOBAL | GRAPH | META | IDENT (operator)
+    atom     ::= INTEGER | FLOAT | BOOL | LOCAL | GLOBAL | GRAPH | META
+               | IDENT                            a constructor, else an operator
                | '(' ')' | '(' expr ')' | '(' expr ',' (expr (',' expr)* ','?)? ')'
                | 'fn' function | 'if' '(' expr ')' '{' expr '}' 'else' '{' expr '}'
+               | ref | match                      (``adt_parser``)
     function ::= ('[' IDENT (',' IDENT)* ']')? '(' (param (',' param)*)? (','? attrs)? ')'
                  ('->' type)? '{' expr '}'
     param    ::= LOCAL (':' type)?
@@ -29,6 +31,9 @@ Every step that nests (an argument, a tuple field, a body, a branch) is yielded 
 sequenced expressions is a loop. Binary operators are reduced with explicit operand and
 operator stacks (TVM's algorithm). Simple atoms followed by ``,`` or ``)`` are read without
 a sub-step, which keeps wide, shallow programs (a 90,000-line graph) fast.
+
+A constructor without fields, not called, is a call of it: ``Nil`` reads as ``Nil()``, as in
+TVM (its value is the ADT value, not the constructor).
 
 Scoping: a let, a function and each if branch or block open a scope; graph bindings
 ``%N`` are global to the whole text, as in TVM, so the printer's reuse of a temporary in a
@@ -44,6 +49,7 @@ from typing import TypeAlias
 import numpy as np
 
 from minitvm.error import TVMError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.attrs import Attrs, DictAttrs
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
@@ -78,13 +84,6 @@ _SIMPLE = frozenset(
     {Tok.INTEGER, Tok.FLOAT, Tok.BOOL, Tok.LOCAL, Tok.GRAPH, Tok.GLOBAL, Tok.IDENT, Tok.META}
 )
 _LIST_END = frozenset({Tok.COMMA, Tok.RPAREN})
-_NOT_YET = {
-    Tok.MATCH: "`match` expressions",
-    Tok.MATCH_PARTIAL: "`match?` expressions",
-    Tok.REF: "references (`ref`)",
-    Tok.REF_READ: "references (`ref_read`)",
-    Tok.REF_WRITE: "references (`ref_write`)",
-}
 
 Operand: TypeAlias = tuple[Expr, int, int]
 """An operand of a binary operator with the indices of its first and last tokens."""
@@ -117,6 +116,8 @@ class ExprParser(AttrParser):
         self.literals: dict[tuple[str, str], NDArray] = {}
         """The data of each literal, by text and dtype. Constants of the same literal share
         their (read-only) data, as programs repeat their literals."""
+        self.ctors: dict[str, Constructor] = {}
+        """The constructors the text may name, defined so far (or by the initial module)."""
 
     def parse_expr(self) -> Expr:
         return drive(self.expr())
@@ -337,6 +338,12 @@ class ExprParser(AttrParser):
         if kind is Tok.GLOBAL:
             self.global_uses.setdefault(tok.name, tok)
             return self.global_var(tok.name)
+        if kind is Tok.IDENT:
+            ctor = self.ctors.get(tok.name)
+            if ctor is not None:
+                if not ctor.inputs and self.peek().kind is not Tok.LPAREN:
+                    return Call(ctor, [], span=self.token_span(tok))
+                return ctor
         if kind is Tok.META:
             obj = self.meta_object(tok)
             if obj is None:
@@ -369,10 +376,6 @@ class ExprParser(AttrParser):
             return (yield from self.function(start))
         if kind is Tok.IF:
             return (yield from self.if_expr())
-        if kind in _NOT_YET:
-            raise self.fail(
-                tok, f"{_NOT_YET[kind]} are not supported yet (they need ADTs/references)"
-            )
         raise self.unexpected(["an expression"])
 
     def paren(self) -> ExprStep:

@@ -6,9 +6,10 @@ with the module as its initial module (so it can use and replace the module's gl
 its definitions are added to the module, which is changed in place as in TVM; each file is
 imported at most once per module. The result is the module type checked.
 
-TVM's files (``core.rly``, ``prelude.rly``, ``nat.rly``, ``gradient.rly``) are written with
-algebraic data types (``type List[A] {...}``, ``extern type Storage``, ``match``), which
-minitvm does not have yet, so minitvm ships none of them; asking for one says so.
+minitvm ships ``core.rly`` (``extern type Storage``), ``prelude.rly`` (List, Option, Tree and
+their functions) and ``nat.rly`` (Peano naturals), written for minitvm with TVM's names and
+behaviour. ``nat.rly`` uses the prelude's lists, so importing it imports ``prelude.rly``
+first (TVM leaves that to the caller).
 """
 
 from __future__ import annotations
@@ -25,26 +26,31 @@ __all__ = ["STD_DIR", "import_from_std"]
 STD_DIR = Path(__file__).resolve().parent.parent / "std"
 """Where the standard library files live (``minitvm/relay/std``)."""
 
-_NEED_ADTS = ("core.rly", "prelude.rly", "nat.rly", "gradient.rly")
+_REQUIRES = {"nat.rly": ("prelude.rly",)}
+"""Files a standard library file builds on, imported before it."""
 
 
 def import_from_std(mod: IRModule, file_to_import: str, imported: set[str]) -> IRModule:
     """Import ``file_to_import`` into ``mod`` unless ``imported`` (the names ``mod`` has
     imported) holds it already; return ``mod`` type checked."""
-    if file_to_import not in imported:
-        name = Path(file_to_import).name
-        path = STD_DIR / name
-        if name != file_to_import or not name.endswith(".rly") or not path.is_file():
-            available = sorted(p.name for p in STD_DIR.glob("*.rly")) if STD_DIR.is_dir() else []
-            note = ""
-            if name in _NEED_ADTS:
-                note = f"; TVM's {name} needs algebraic data types, which minitvm lacks"
-            raise DiagnosticError(
-                f"no standard library file {file_to_import!r} (available: "
-                f"{', '.join(available) or 'none'}){note}"
-            )
-        parsed = parse(path.read_text(encoding="utf-8"), name, init_module=mod)
-        for gv, func in parsed.functions.items():
-            mod[gv] = func
-        imported.add(file_to_import)
+    for name in (*_REQUIRES.get(file_to_import, ()), file_to_import):
+        if name not in imported:
+            _import_file(mod, name)
+            imported.add(name)
     return get_pass("InferType")(mod)
+
+
+def _import_file(mod: IRModule, file_to_import: str) -> None:
+    name = Path(file_to_import).name
+    path = STD_DIR / name
+    if name != file_to_import or not name.endswith(".rly") or not path.is_file():
+        available = sorted(p.name for p in STD_DIR.glob("*.rly")) if STD_DIR.is_dir() else []
+        raise DiagnosticError(
+            f"no standard library file {file_to_import!r} (available: "
+            f"{', '.join(available) or 'none'})"
+        )
+    parsed = parse(path.read_text(encoding="utf-8"), name, init_module=mod)
+    for gtv, data in parsed.type_definitions.items():
+        mod[gtv] = data
+    for gv, func in parsed.functions.items():
+        mod[gv] = func

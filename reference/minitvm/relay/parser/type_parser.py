@@ -6,14 +6,21 @@ TVM: ``Parser::ParseType``, ``ParseShape``, ``ParseFunctionType`` in
     type      ::= '(' ')' | '(' type (',' type)* ','? ')'            tuple type
                 | 'fn' ('[' IDENT (',' IDENT)* ']')? '(' types? ')' '->' type
                 | 'Tensor' '[' '(' (dim (',' dim)* ','?)? ')' ',' dtype ']'
-                | dtype                                           rank-0 tensor
+                | 'ref' '(' type ')'                              reference type
                 | IDENT                                           type variable
+                | IDENT ('[' (type (',' type)* ','?)? ']')?       ADT, ``List[A]``
+                | dtype                                           rank-0 tensor
                 | '_'                                             incomplete type
     dim       ::= INTEGER
 
-As in TVM, ``(T)`` is a one-field tuple type. minitvm adds type parameters to function types
-(``fn [A](A) -> A``, which its printer writes). Shapes are static, so ``?`` and symbolic
-dimensions are errors, and so are the vector dtypes (``int8x4``) minitvm does not have.
+As in TVM, ``(T)`` is a one-field tuple type, and an ADT named without arguments is applied to
+none (``nat`` is ``nat[]``). ADT names are those of the text's type definitions (all of them,
+wherever they stand, so a type may refer to one defined later) and of the initial module;
+a type variable in scope shadows an ADT of the same name. minitvm adds type parameters to
+function types (``fn [A](A) -> A``, which its printer writes) and reads the reference types
+its printer writes (``ref(T)``), which TVM's parser does not. Shapes are static, so ``?`` and
+symbolic dimensions are errors, and so are the vector dtypes (``int8x4``) minitvm does not
+have.
 Tuple and function types nest without limit: the steps run on ``drive``'s explicit stack.
 """
 
@@ -23,7 +30,18 @@ from collections.abc import Generator
 from typing import TypeAlias
 
 from minitvm.error import DiagnosticError
-from minitvm.ir.type import FuncType, IncompleteType, TensorType, TupleType, Type, TypeKind, TypeVar
+from minitvm.ir.type import (
+    FuncType,
+    GlobalTypeVar,
+    IncompleteType,
+    RelayRefType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeCall,
+    TypeKind,
+    TypeVar,
+)
 from minitvm.relay.parser.cursor import Cursor, drive
 from minitvm.relay.parser.diagnostics import Diagnostics
 from minitvm.relay.parser.scopes import ScopeStack
@@ -43,6 +61,8 @@ class TypeParser(Cursor):
     def __init__(self, tokens: list[Token], diags: Diagnostics) -> None:
         super().__init__(tokens, diags)
         self.type_scopes: ScopeStack[TypeVar] = ScopeStack()
+        self.type_names: dict[str, GlobalTypeVar] = {}
+        """The ADTs the text may name: the initial module's and the text's own."""
 
     def parse_type(self) -> Type:
         return drive(self.type_step())
@@ -79,6 +99,12 @@ class TypeParser(Cursor):
             return TupleType(fields, span=self.span_from(start))
         if tok.kind is Tok.FN:
             return (yield from self.func_type())
+        if tok.kind is Tok.REF:
+            self.advance()
+            self.expect(Tok.LPAREN, "after `ref` in a reference type")
+            value = yield self.type_step()
+            self.expect(Tok.RPAREN, "to close the reference type")
+            return RelayRefType(value, span=self.span_from(start))
         if tok.kind is Tok.UNDERSCORE:
             self.advance()
             return IncompleteType(span=self.token_span(tok))
@@ -86,8 +112,22 @@ class TypeParser(Cursor):
             self.advance()
             if tok.name == "Tensor":
                 return self.tensor_type(start)
+            adt = self.type_names.get(tok.name)
+            if adt is not None and self.type_scopes.lookup(tok.name) is None:
+                return (yield from self.adt_type(adt, start))
             return self.named_type(tok)
         raise self.unexpected(["a type"])
+
+    def adt_type(self, adt: GlobalTypeVar, start: int) -> TypeStep:
+        """An ADT after its name: ``[args]``, or nothing (no arguments)."""
+        args: list[Type] = []
+        if self.accept(Tok.LBRACKET):
+            while not self.accept(Tok.RBRACKET):
+                args.append((yield self.type_step()))
+                if not self.accept(Tok.COMMA):
+                    self.expect(Tok.RBRACKET, "to close the type arguments")
+                    break
+        return TypeCall(adt, args, span=self.span_from(start))
 
     def func_type(self) -> TypeStep:
         start = self.pos
@@ -155,7 +195,7 @@ class TypeParser(Cursor):
             return tv
         self.error(
             tok,
-            f"unknown type `{name}`: not a dtype or a type parameter in scope "
-            "(type definitions are not supported yet)",
+            f"unknown type `{name}`: not a dtype, a type parameter in scope or a type the "
+            "text or the initial module defines",
         )
         return IncompleteType(span=self.token_span(tok))

@@ -16,6 +16,12 @@ sub-step to ``_drive``, which runs the steps on an explicit stack and sends each
 steps of bounded nesting are delegated with ``yield from``. The dataflow expansion
 (``ExpandDataflow``) and let chains are loops, as in TVM. The text is built as ``Doc`` ropes,
 written out once at the end, so deep nesting costs no more than the output.
+
+A module prints its type definitions first (``type List[A] { Cons(A, List[A]), Nil, }``,
+sorted by name), then its functions. References print as ``ref(v)``, ``ref_read(r)``,
+``ref_write(r, v)``; a constructor as its name, and a call of a constructor without fields
+as the bare name (``Nil``); a match as ``match (d) { pattern => { rhs }, ... }`` (``match?``
+when incomplete), each clause a scope of its own, as in TVM.
 """
 
 from __future__ import annotations
@@ -23,11 +29,32 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TypeAlias, assert_never
 
+from minitvm.ir.adt import Constructor, TypeData
 from minitvm.ir.expr import BaseFunc, GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import Type, type_str
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import (
+    Match,
+    Pattern,
+    PatternConstructor,
+    PatternTuple,
+    PatternVar,
+    PatternWildcard,
+)
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 from minitvm.relay.printer.attributes import AttrPrinter
 from minitvm.relay.printer.doc import Doc, cat, indent, render
@@ -59,9 +86,10 @@ def _drive(task: Task) -> Doc:
     return result
 
 
-def _dg_children(expr: Expr) -> tuple[Expr, ...]:
-    """The children ``DependencyGraph`` links ``expr`` to: binders (params, let vars) are
-    not uses; a function body, an if branch, a let value and body hang off scope nodes."""
+def _dg_children(expr: Expr) -> tuple[Expr, ...]:  # noqa: C901  (a flat dispatch)
+    """The children ``DependencyGraph`` links ``expr`` to: binders (params, let vars, pattern
+    variables) are not uses; a function body, an if branch, a let value and body, a match
+    clause hang off scope nodes."""
     match expr:
         case Call():
             return (expr.op, *expr.args)
@@ -75,7 +103,15 @@ def _dg_children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.body,)
         case Let():
             return (expr.value, expr.body)
-        case Var() | GlobalVar() | Constant() | Op():
+        case RefCreate():
+            return (expr.value,)
+        case RefRead():
+            return (expr.ref,)
+        case RefWrite():
+            return (expr.ref, expr.value)
+        case Match():
+            return (expr.data, *(c.rhs for c in expr.clauses))
+        case Var() | GlobalVar() | Constant() | Op() | Constructor():
             return ()
         case _:
             assert_never(expr)
@@ -119,7 +155,7 @@ def _commas(docs: list[Doc]) -> list[Doc]:
     return out
 
 
-_ALWAYS_INLINE = (Var, GlobalVar, Op, Constant)
+_ALWAYS_INLINE = (Var, GlobalVar, Op, Constant, Constructor)
 _ANNOTATED = (Constant, Call, Var, Function, Tuple, TupleGetItem)
 
 
@@ -156,14 +192,33 @@ class TextPrinter:
 
     def print_module(self, mod: IRModule) -> str:
         parts: list[Doc] = []
+        types = mod.type_definitions
+        for gtv in sorted(types, key=lambda g: g.name_hint):
+            if parts:
+                parts.append("\n")
+            parts.append(self.print_type_data(types[gtv]))
+            parts.append("\n")
         functions = mod.functions
-        for i, gv in enumerate(sorted(functions, key=lambda g: g.name_hint)):
+        for gv in sorted(functions, key=lambda g: g.name_hint):
             func = functions[gv]
-            if i:
+            if parts:
                 parts.append("\n")
             parts.append(self._print_global(gv, func))
             parts.append("\n")
         return render(cat(*parts))
+
+    def print_type_data(self, data: TypeData) -> Doc:
+        """``type Name[A, ...] {`` one constructor per line, each followed by a comma ``}``."""
+        head = "type " + data.header.name_hint
+        if data.type_vars:
+            head += "[" + ", ".join(tv.name_hint for tv in data.type_vars) + "]"
+        ctors: list[Doc] = []
+        for ctor in data.constructors:
+            fields = ""
+            if ctor.inputs:
+                fields = "(" + ", ".join(self.print_type(t) for t in ctor.inputs) + ")"
+            ctors.append(cat("\n", ctor.name_hint, fields, ","))
+        return cat(head, " {", indent(cat(*ctors)), "\n}")
 
     def _print_global(self, gv: GlobalVar, func: BaseFunc) -> Doc:
         if isinstance(func, Function):
@@ -316,6 +371,8 @@ class TextPrinter:
                 return self.alloc_var(expr, self.typed_root)
             case GlobalVar():
                 return "@" + expr.name_hint
+            case Constructor():
+                return expr.name_hint
             case Op():
                 return expr.name
             case Constant():
@@ -328,7 +385,7 @@ class TextPrinter:
             case _:
                 return None
 
-    def visit_compound(self, expr: Expr) -> Task:
+    def visit_compound(self, expr: Expr) -> Task:  # noqa: C901  (a flat dispatch)
         match expr:
             case Tuple():
                 fields: list[Doc] = []
@@ -352,7 +409,17 @@ class TextPrinter:
                 return (yield from self.visit_let(expr))
             case Function():
                 return (yield from self.print_func("fn ", expr))
-            case Var() | GlobalVar() | Op() | Constant():
+            case RefCreate():
+                return cat("ref(", (yield self.print_expr(expr.value)), ")")
+            case RefRead():
+                return cat("ref_read(", (yield self.print_expr(expr.ref)), ")")
+            case RefWrite():
+                ref = yield self.print_expr(expr.ref)
+                value = yield self.print_expr(expr.value)
+                return cat("ref_write(", ref, ", ", value, ")")
+            case Match():
+                return (yield from self.visit_match(expr))
+            case Var() | GlobalVar() | Op() | Constant() | Constructor():
                 raise AssertionError("atoms are printed by visit_atom")
             case _:
                 assert_never(expr)
@@ -367,7 +434,49 @@ class TextPrinter:
         op = self.print_known(call.op)
         if op is None:
             op = yield self.print_expr(call.op)
+        if isinstance(call.op, Constructor) and not call.op.inputs and not args:
+            return op  # a constructor without fields: `Nil`, not `Nil()`
         return cat(op, "(", *_commas(args), ")")
+
+    def visit_match(self, match: Match) -> Task:
+        data = yield self.print_expr(match.data)
+        typed = match.checked_type_ is not None
+        clauses: list[Doc] = []
+        for clause in match.clauses:
+            lhs = self.print_pattern(clause.lhs, typed)
+            rhs = yield self.print_body(clause.rhs)
+            clauses.append(cat("\n", lhs, " => ", rhs, ","))
+        keyword = "match" if match.complete else "match?"
+        return cat(keyword, " (", data, ") {", indent(cat(*clauses)), "\n}")
+
+    def print_pattern(self, pattern: Pattern, typed: bool) -> Doc:
+        """``pattern``'s text; its variables are named here, left to right."""
+        parts: list[Doc] = []
+        stack: list[Pattern | str] = [pattern]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                parts.append(item)
+                continue
+            match item:
+                case PatternWildcard():
+                    parts.append("_")
+                case PatternVar():
+                    parts.append(self.alloc_var(item.var, typed))
+                case PatternConstructor() | PatternTuple():
+                    if isinstance(item, PatternConstructor):
+                        parts.append(item.constructor.name_hint)
+                        if not item.patterns:
+                            continue
+                    parts.append("(")
+                    stack.append(")")
+                    for i in range(len(item.patterns) - 1, -1, -1):
+                        stack.append(item.patterns[i])
+                        if i:
+                            stack.append(", ")
+                case _:
+                    assert_never(item)
+        return cat(*parts)
 
     def visit_let(self, let: Let) -> Task:
         """A let chain, flat: ``let %x = v;`` lines, then the body in a scope of its own.

@@ -3,8 +3,16 @@
 A program is built as a block of bindings over a pool of typed expressions. Each step calls an
 operator drawn from the whole registered set, through its sampler in ``op_samplers``, or adds a
 structural construct: a let binding, a tuple and its projections, an ``if`` whose branches are
-nested blocks, a closure applied to an argument, or a call of a module-level function.
-Sub-expressions are reused, so programs are DAGs with sharing.
+nested blocks, a closure applied to an argument, a call of a module-level function, a mutable
+reference (created, written, read), or an algebraic data type value (a stack or an optional
+value, see ``ADT_SOURCE``) taken apart by a ``match`` whose clauses are nested blocks, or
+folded by a polymorphic recursive function. Sub-expressions are reused, so programs are DAGs
+with sharing.
+
+Effects are kept in order by let bindings: every reference operation is let-bound where it is
+drawn, and so is every ``if``, ``match`` and closure call whose nested blocks touch a
+reference of an enclosing block. An effectful expression is never shared, so its place in the
+evaluation order is the same under every pass.
 
 Values stay finite. Inputs lie in [-1, 1], and every operator argument is fed from the pool
 through a guard that puts it in the sampler's domain: a pool entry not known to lie in
@@ -32,12 +40,42 @@ import numpy.typing as npt
 from hypothesis import strategies as st
 from typing_extensions import override
 
+from minitvm.ir.adt import Constructor, TypeData
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
-from minitvm.ir.type import TensorType, TupleType, Type
+from minitvm.ir.type import (
+    FuncType,
+    GlobalTypeVar,
+    RelayRefType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeCall,
+    TypeVar,
+)
+from minitvm.relay.adt import (
+    Clause,
+    Match,
+    Pattern,
+    PatternConstructor,
+    PatternTuple,
+    PatternVar,
+    PatternWildcard,
+)
 from minitvm.relay.builder import const, var
-from minitvm.relay.expr import Call, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.expr import (
+    Call,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 from minitvm.relay.op import reduce as reduce_ops
 from minitvm.relay.op import tensor as tensor_ops
@@ -61,6 +99,11 @@ class GenConfig:
     allow_tuple: bool = True
     allow_closure: bool = True
     allow_global: bool = True
+    allow_refs: bool = False
+    """Draw mutable references (needs ``allow_let``: reference operations are let-bound)."""
+    allow_adts: bool = False
+    """Draw ADT values, matches over them (complete, and ``match?`` where it cannot fail)
+    and calls of a polymorphic fold over them."""
     ops: tuple[str, ...] | None = None
     """Restrict the operators drawn to these names (None: every spec whose op is registered)."""
 
@@ -110,6 +153,74 @@ class _Scope:
     def tensors(self) -> list[_Entry]:
         return [e for e in self.pool if isinstance(e.type, TensorType)]
 
+    def refs(self) -> list[tuple[Expr, TensorType]]:
+        """The references in the pool, with the tensor type they hold."""
+        return [
+            (e.expr, e.type.value)
+            for e in self.pool
+            if isinstance(e.type, RelayRefType) and isinstance(e.type.value, TensorType)
+        ]
+
+    def adt_values(self, adt: GlobalTypeVar) -> list[tuple[Expr, TensorType]]:
+        """The values of ADT ``adt`` in the pool, with the tensor type they are over."""
+        out = []
+        for e in self.pool:
+            t = e.type
+            if isinstance(t, TypeCall) and t.func == adt and isinstance(t.args[0], TensorType):
+                out.append((e.expr, t.args[0]))
+        return out
+
+
+ADT_SOURCE = """
+type Stack[a] { Push(a, Stack[a]), Empty }
+type Maybe[b] { Just(b), Nothing }
+def @fold_stack[c](%f: fn (c, c) -> c, %acc: c, %xs: Stack[c]) -> c {
+  match (%xs) { Push(%h, %t) => @fold_stack(%f, %f(%acc, %h), %t), Empty => %acc }
+}
+"""
+"""The ADTs generated programs use (built by ``_Library``, shown here in text form)."""
+
+
+class _Library:
+    """The types and the polymorphic fold of ``ADT_SOURCE``, built once per program."""
+
+    def __init__(self) -> None:
+        a, b, c = TypeVar("a"), TypeVar("b"), TypeVar("c")
+        self.stack = GlobalTypeVar("Stack")
+        self.push = Constructor("Push", [a, self.stack(a)], self.stack)
+        self.empty = Constructor("Empty", [], self.stack)
+        self.stack_data = TypeData(self.stack, [a], [self.push, self.empty])
+        self.maybe = GlobalTypeVar("Maybe")
+        self.just = Constructor("Just", [b], self.maybe)
+        self.nothing = Constructor("Nothing", [], self.maybe)
+        self.maybe_data = TypeData(self.maybe, [b], [self.just, self.nothing])
+        self.fold = GlobalVar(name_hint="fold_stack")
+        f = var("f", FuncType([c, c], c))
+        acc = var("acc", c)
+        xs = var("xs", self.stack(c))
+        h, t = var("h"), var("t")
+        body = Match(
+            xs,
+            [
+                Clause(
+                    PatternConstructor(self.push, [PatternVar(h), PatternVar(t)]),
+                    Call(self.fold, [f, Call(f, [acc, h]), t]),
+                ),
+                Clause(PatternConstructor(self.empty), acc),
+            ],
+        )
+        self.fold_func = Function([f, acc, xs], body, c, [c])
+        self.used_types: set[str] = set()
+        self.used_fold = False
+
+    def add_to(self, mod: IRModule) -> None:
+        if "Stack" in self.used_types or self.used_fold:
+            mod[self.stack] = self.stack_data
+        if "Maybe" in self.used_types:
+            mod[self.maybe] = self.maybe_data
+        if self.used_fold:
+            mod[self.fold] = self.fold_func
+
 
 def _tensor(entry: _Entry) -> TensorType:
     assert isinstance(entry.type, TensorType)
@@ -134,14 +245,21 @@ class _Builder:
             s for s in OP_SPECS if _registered(s.name) and (names is None or s.name in names)
         ]
         self.counter = 0
+        self.effects = 0
+        """Reference operations drawn so far: an expression whose nested blocks drew some is
+        let-bound (see the module docstring)."""
+        self.library = _Library()
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
 
-    def add(self, scope: _Scope, expr: Expr, ty: Type, unit: bool = False) -> Expr:
-        """Add ``expr`` to the pool (let-bound now and then); returns how to refer to it."""
-        if self.config.allow_let and self.draw(st.booleans()):
+    def add(
+        self, scope: _Scope, expr: Expr, ty: Type, unit: bool = False, effects: bool = False
+    ) -> Expr:
+        """Add ``expr`` to the pool (let-bound now and then, always when it has ``effects``);
+        returns how to refer to it."""
+        if effects or (self.config.allow_let and self.draw(st.booleans())):
             v = var(self.fresh("v"), ty)
             scope.bindings.append((v, expr))
             expr = v
@@ -151,6 +269,10 @@ class _Builder:
 
     def pick(self, items: Sequence[_Entry]) -> _Entry:
         return items[self.draw(st.integers(0, len(items) - 1))]
+
+    def pick_tensor(self, scope: _Scope) -> tuple[Expr, TensorType]:
+        entry = self.pick(scope.tensors())
+        return entry.expr, _tensor(entry)
 
     # --- feeding operator arguments -------------------------------------------------------
 
@@ -222,9 +344,10 @@ class _Builder:
         a, b = self.pick(floats).expr, self.pick(floats).expr
         cond = tensor_ops.less(reduce_ops.sum(a), reduce_ops.sum(b))
         ty = _tensor(self.pick(scope.tensors()))
+        before = self.effects
         then = self.block(scope.child(), depth + 1, ty)
         other = self.block(scope.child(), depth + 1, ty)
-        self.add(scope, If(cond, then, other), ty)
+        self.add(scope, If(cond, then, other), ty, effects=self.effects != before)
 
     def step_closure(self, scope: _Scope, depth: int) -> None:
         arg = self.pick(scope.tensors())
@@ -232,14 +355,16 @@ class _Builder:
         inner = scope.child()
         inner.pool.append(_Entry(param, arg.type, arg.unit))
         ret_ty = _tensor(self.pick(inner.tensors()))
+        before = self.effects
         body = self.block(inner, depth + 1, ret_ty)
+        effects = self.effects != before
         fn = Function([param], body, ret_ty)
         if self.config.allow_let and self.draw(st.booleans()):
             fvar = var(self.fresh("f"))
             scope.bindings.append((fvar, fn))
-            self.add(scope, Call(fvar, [arg.expr]), ret_ty)
+            self.add(scope, Call(fvar, [arg.expr]), ret_ty, effects=effects)
         else:
-            self.add(scope, Call(fn, [arg.expr]), ret_ty)
+            self.add(scope, Call(fn, [arg.expr]), ret_ty, effects=effects)
 
     def step_global(self, scope: _Scope, depth: int) -> None:
         reuse: bool = self.draw(st.booleans())
@@ -265,6 +390,170 @@ class _Builder:
         self.globals.append((gv, func, [arg_ty], ret_ty))
         self.add(scope, Call(gv, [arg.expr]), ret_ty)
 
+    def step_ref(self, scope: _Scope) -> None:
+        """Create a reference (or take one from the pool), maybe write it, then read it."""
+        refs = scope.refs()
+        reuse: bool = self.draw(st.booleans())
+        if refs and reuse:
+            ref, content = refs[self.draw(st.integers(0, len(refs) - 1))]
+        else:
+            init, content = self.pick_tensor(scope)
+            ref = var(self.fresh("r"), RelayRefType(content))
+            scope.bindings.append((ref, RefCreate(init)))
+            scope.pool.append(_Entry(ref, RelayRefType(content)))
+        self.effects += 1
+        if self.draw(st.booleans()):
+            value = self.pick([e for e in scope.tensors() if e.type == content]).expr
+            scope.bindings.append((var(self.fresh("w"), TupleType([])), RefWrite(ref, value)))
+        read = var(self.fresh("v"), content)
+        scope.bindings.append((read, RefRead(ref)))
+        scope.pool.append(_Entry(read, content))
+
+    def step_adt(self, scope: _Scope, depth: int) -> None:
+        """Build (or reuse) an ADT value or a tuple and take it apart."""
+        lib = self.library
+        kind = self.draw(st.sampled_from(["stack", "maybe", "tuple", "fold"]))
+        if kind == "tuple":
+            (a, ta), (b, tb) = self.pick_tensor(scope), self.pick_tensor(scope)
+            data: Expr = Tuple([a, b])
+            self.match_tuple(scope, depth, data, ta, tb)
+            return
+        adt = lib.maybe if kind == "maybe" else lib.stack
+        lib.used_types.add(adt.name_hint)
+        existing = scope.adt_values(adt)
+        known: Constructor | None = None
+        reuse: bool = self.draw(st.booleans())
+        if existing and reuse:
+            data, elem = existing[self.draw(st.integers(0, len(existing) - 1))]
+        else:
+            first, elem = self.pick_tensor(scope)
+            if kind == "maybe":
+                data, known = self.build_maybe(first)
+            else:
+                data, known = self.build_stack(scope, first, elem)
+            if self.draw(st.booleans()):
+                value_var = var(self.fresh("d"), adt(elem))
+                scope.bindings.append((value_var, data))
+                scope.pool.append(_Entry(value_var, adt(elem)))
+                data = value_var
+        if kind == "fold":
+            self.fold(scope, data, elem)
+        else:
+            self.match_adt(scope, depth, adt, data, elem, known)
+
+    def build_maybe(self, first: Expr) -> tuple[Expr, Constructor]:
+        lib = self.library
+        if self.draw(st.booleans()):
+            return Call(lib.just, [first]), lib.just
+        return Call(lib.nothing, []), lib.nothing
+
+    def build_stack(self, scope: _Scope, first: Expr, elem: TensorType) -> tuple[Expr, Constructor]:
+        lib = self.library
+        same = [e.expr for e in scope.tensors() if e.type == elem]
+        n = self.draw(st.integers(0, 3))
+        data: Expr = Call(lib.empty, [])
+        for i in range(n):
+            item = first if i == 0 else same[self.draw(st.integers(0, len(same) - 1))]
+            data = Call(lib.push, [item, data])
+        return data, (lib.push if n else lib.empty)
+
+    def fold(self, scope: _Scope, data: Expr, elem: TensorType) -> None:
+        """``@fold_stack(fn (x, y) { x + y }, z, data)``: a polymorphic recursive global."""
+        lib = self.library
+        lib.used_fold = True
+        zero = self.pick([e for e in scope.tensors() if e.type == elem]).expr
+        x, y = var(self.fresh("x"), elem), var(self.fresh("y"), elem)
+        add = Function([x, y], tensor_ops.add(x, y), elem)
+        self.add(scope, Call(lib.fold, [add, zero, data]), elem)
+
+    def clause(
+        self,
+        scope: _Scope,
+        depth: int,
+        pattern: Pattern,
+        bound: Sequence[tuple[Var, Type]],
+        result: TensorType,
+    ) -> Clause:
+        inner = scope.child()
+        inner.pool.extend(_Entry(v, t) for v, t in bound)
+        return Clause(pattern, self.block(inner, depth + 1, result))
+
+    def pattern_var(self, ty: Type) -> tuple[PatternVar, Var]:
+        """An annotated pattern variable: a value built by a constructor without fields
+        (``Empty``, ``Nothing``) may get its type only from the patterns that take it apart,
+        and passes may move it away from everything else that uses it."""
+        v = var(self.fresh("m"), ty)
+        return PatternVar(v), v
+
+    def finish_match(
+        self, scope: _Scope, data: Expr, clauses: list[Clause], result: TensorType, before: int
+    ) -> None:
+        complete = len(clauses) > 1 or not isinstance(clauses[0].lhs, PatternConstructor)
+        effects = self.effects != before
+        self.add(scope, Match(data, clauses, complete), result, effects=effects)
+
+    def match_tuple(
+        self, scope: _Scope, depth: int, data: Expr, ta: TensorType, tb: TensorType
+    ) -> None:
+        _, result = self.pick_tensor(scope)
+        before = self.effects
+        px, x = self.pattern_var(ta)
+        if self.draw(st.booleans()):
+            py, y = self.pattern_var(tb)
+            clause = self.clause(scope, depth, PatternTuple([px, py]), [(x, ta), (y, tb)], result)
+        else:
+            clause = self.clause(
+                scope, depth, PatternTuple([px, PatternWildcard()]), [(x, ta)], result
+            )
+        self.finish_match(scope, data, [clause], result, before)
+
+    def match_adt(
+        self,
+        scope: _Scope,
+        depth: int,
+        adt: GlobalTypeVar,
+        data: Expr,
+        elem: TensorType,
+        known: Constructor | None,
+    ) -> None:
+        """A complete match, or (when ``data`` is built by a known constructor) sometimes a
+        ``match?`` with just the clause that applies."""
+        lib = self.library
+        _, result = self.pick_tensor(scope)
+        before = self.effects
+        ph, h = self.pattern_var(elem)
+        if known is not None and known.inputs and self.draw(st.booleans()):
+            fields: list[Pattern] = [ph, PatternWildcard()] if known is lib.push else [ph]
+            pattern = PatternConstructor(known, fields)
+            clause = self.clause(scope, depth, pattern, [(h, elem)], result)
+            self.finish_match(scope, data, [clause], result, before)
+            return
+        clauses: list[Clause]
+        if adt == lib.maybe:
+            just = PatternConstructor(lib.just, [ph])
+            nothing = PatternConstructor(lib.nothing)
+            clauses = [
+                self.clause(scope, depth, just, [(h, elem)], result),
+                self.clause(scope, depth, nothing, [], result),
+            ]
+            if self.draw(st.booleans()):
+                clauses.reverse()
+        else:
+            ph2, h2 = self.pattern_var(elem)
+            second = PatternConstructor(lib.push, [ph2, PatternWildcard()])
+            deep = PatternConstructor(lib.push, [ph, second])
+            clauses = [
+                self.clause(scope, depth, deep, [(h, elem), (h2, elem)], result),
+                self.clause(scope, depth, PatternWildcard(), [], result),
+            ]
+            if self.draw(st.booleans()):
+                pr, r = self.pattern_var(lib.stack(elem))
+                shallow = PatternConstructor(lib.push, [PatternWildcard(), pr])
+                clauses.insert(
+                    1, self.clause(scope, depth, shallow, [(r, lib.stack(elem))], result)
+                )
+        self.finish_match(scope, data, clauses, result, before)
+
     def block(self, scope: _Scope, depth: int, result: TensorType | None = None) -> Expr:
         steps = self.draw(st.integers(1, self.config.max_steps if depth == 0 else 3))
         kinds = ["op"] * 4
@@ -278,8 +567,12 @@ class _Builder:
                 )
                 if on
             ]
+            if self.config.allow_adts:
+                kinds.append("adt")
         if self.config.allow_tuple:
             kinds.append("tuple")
+        if self.config.allow_refs and self.config.allow_let:
+            kinds.append("ref")
         for _ in range(steps):
             self.step(scope, depth, self.draw(st.sampled_from(kinds)))
         if result is None:
@@ -304,6 +597,10 @@ class _Builder:
             self.step_if(scope, depth)
         elif kind == "closure":
             self.step_closure(scope, depth)
+        elif kind == "ref":
+            self.step_ref(scope)
+        elif kind == "adt":
+            self.step_adt(scope, depth)
         else:
             self.step_global(scope, depth)
 
@@ -367,6 +664,7 @@ def programs(draw: st.DrawFn, config: GenConfig | None = None) -> Program:
     scope.pool.append(_half())
     body = builder.block(scope, 0)
     mod = IRModule()
+    builder.library.add_to(mod)
     for gv, func, _, _ in builder.globals:
         mod[gv] = func
     mod["main"] = Function(params, body)

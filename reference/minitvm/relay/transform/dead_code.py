@@ -4,6 +4,8 @@ TVM's ``transforms/dead_code.cc``, in three steps per module:
 
 1. *Purity* (``analysis.purity``): which let-bound values are definitely pure. Impure
    bindings are never touched. With ``ignore_impurity`` every binding counts as pure.
+   Reading or writing a reference is impure (``analysis.purity``), so a binding doing either
+   is never dropped, inlined or moved: the order of reference effects is kept.
 2. *Usage* (per function): count the uses of each let-bound variable, capped in effect at 2.
    A pure value is only walked once its variable is first used, so a dead binding's own uses
    are never counted and elimination cascades through chains of dead bindings. A use inside a
@@ -26,12 +28,26 @@ from typing import assert_never
 
 from typing_extensions import override
 
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import Pass, PassContext, PassInfo, register_pass
+from minitvm.relay.adt import Match
 from minitvm.relay.analysis.purity import let_purity
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import iter_post_order, rebuild
 from minitvm.relay.function import Function
 
@@ -98,7 +114,9 @@ class _Usage:
         if not self.is_pure(let.var):
             stack.append(let.value)  # an impure value always runs: walk it now
 
-    def _dispatch(self, expr: Expr, stack: list[Expr | _BindLet | _LeaveFunction]) -> None:
+    def _dispatch(  # noqa: C901  (a flat dispatch over the union)
+        self, expr: Expr, stack: list[Expr | _BindLet | _LeaveFunction]
+    ) -> None:
         match expr:
             case Var():
                 self._use(expr, stack)
@@ -122,7 +140,18 @@ class _Usage:
                 stack.append(expr.tuple_value)
             case If():
                 stack.extend((expr.false_branch, expr.true_branch, expr.cond))
-            case GlobalVar() | Constant() | Op():
+            case RefCreate():
+                stack.append(expr.value)
+            case RefRead():
+                stack.append(expr.ref)
+            case RefWrite():
+                stack.extend((expr.value, expr.ref))
+            case Match():
+                # A clause runs at most once per match, like an if branch; its pattern's
+                # variables are binders, not uses.
+                stack.extend(clause.rhs for clause in reversed(expr.clauses))
+                stack.append(expr.data)
+            case GlobalVar() | Constant() | Op() | Constructor():
                 pass
             case _:
                 assert_never(expr)

@@ -17,6 +17,12 @@ multi-output operator. Around that core, TVM's rules:
 * ``(a, b).0`` becomes ``a``, whatever ``a`` and ``b`` are;
 * the bodies of ``Primitive`` functions are left exactly as they are.
 
+References are never folded (``ref``, ``ref_read`` and ``ref_write`` stay as they are), and
+neither are constructor calls or matches. Since a program with references has effects, the
+projection rule drops the other fields of a tuple only when none of them may have an effect:
+reading or writing a reference, or calling anything but an operator or a constructor
+(outside nested functions). TVM drops them regardless.
+
 minitvm adds two safety rules. A call whose result would have more than
 ``relay.FoldConstant.max_elements`` elements stays a call, so folding cannot blow up memory
 (``broadcast_to`` of a scalar to a huge shape). A call whose evaluation raises a TVMError (a
@@ -36,12 +42,26 @@ from typing import Any, assert_never
 import numpy as np
 
 from minitvm.error import InternalError, TVMError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import PassContext, PassInfo, register_config, register_pass
 from minitvm.ir.type import TensorType, TupleType, Type
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import children, rebuild
 from minitvm.relay.function import Function
 from minitvm.relay.interpreter.convert import value_to_expr
@@ -61,7 +81,7 @@ register_config(
     "(all fields of a tuple result together); 0 or less means no bound.",
 )
 
-_ATOMS = (Var, GlobalVar, Constant, Op)
+_ATOMS = (Var, GlobalVar, Constant, Op, Constructor)
 _ENTER, _BIND, _BRANCH, _EXIT = 0, 1, 2, 3
 """Walk phases: first visit; a let's value is done; an if's condition is done; children done."""
 
@@ -90,6 +110,24 @@ def _placeholder(ty: TensorType) -> Tensor:
     return _read_only(np.broadcast_to(np.zeros((), ty.dtype), ty.shape))
 
 
+def _may_have_effect(expr: Expr, effects: set[Expr]) -> bool:
+    """Whether ``expr`` (whose children are already classified in ``effects``) may read or
+    write a reference: it does so itself, calls something other than an operator or a
+    constructor, or a child may. A function only has effects when called."""
+    match expr:
+        case RefRead() | RefWrite():
+            return True
+        case Function():
+            return False
+        case Call(op=Op() | Constructor()):
+            pass
+        case Call():
+            return True
+        case _:
+            pass
+    return any(child in effects for child in children(expr))
+
+
 def _taken_branch(cond: Expr) -> bool | None:
     """The value of a constant ``if`` condition, None when it is not a bool scalar constant."""
     if not isinstance(cond, Constant):
@@ -111,6 +149,8 @@ class _ConstantFolder:
         """Let variables whose value folded to a constant: each use becomes the constant."""
         self.const_tuples: set[Expr] = set()
         """Rewritten tuples whose fields are all constants or such tuples."""
+        self.effects: set[Expr] = set()
+        """Rewritten expressions that may have an effect (see the module docstring)."""
 
     def get(self, node: Expr) -> Expr:
         """The rewrite of a node already walked (atoms are their own rewrite)."""
@@ -144,7 +184,9 @@ class _ConstantFolder:
                 if taken is None or taken:
                     stack.append((node.true_branch, _ENTER))
             else:
-                new[node] = self._finish(node)
+                new[node] = result = self._finish(node)
+                if _may_have_effect(result, self.effects):
+                    self.effects.add(result)
         return self.get(root)
 
     def _enter(self, node: Expr, stack: list[tuple[Expr, int]]) -> None:
@@ -168,7 +210,11 @@ class _ConstantFolder:
                 return self._tuple(node)
             case TupleGetItem():
                 value = self.get(node.tuple_value)
-                if isinstance(value, Tuple) and 0 <= node.index < len(value.fields):
+                if (
+                    isinstance(value, Tuple)
+                    and 0 <= node.index < len(value.fields)
+                    and not any(f in self.effects for f in value.fields)
+                ):
                     return value.fields[node.index]
                 return rebuild(node, self.get)
             case Let():
@@ -176,8 +222,10 @@ class _ConstantFolder:
                 return self.get(node.body) if node.var in self.bound else rebuild(node, self.get)
             case If():
                 return self._if(node)
-            case Function() | Var() | GlobalVar() | Constant() | Op():
+            case Function() | Var() | GlobalVar() | Constant() | Op() | Constructor():
                 return rebuild(node, self.get)
+            case RefCreate() | RefRead() | RefWrite() | Match():
+                return rebuild(node, self.get)  # references and matches are never folded
             case _:
                 assert_never(node)
 

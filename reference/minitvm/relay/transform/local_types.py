@@ -17,7 +17,20 @@ from minitvm.error import InternalError
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.op import Op
 from minitvm.ir.type import TensorType, TupleType, Type
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Clause, Constructor, Match
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import children
 from minitvm.relay.function import Function
 
@@ -95,7 +108,7 @@ def rebuild_typed(node: Expr, get: Callable[[Expr], Expr]) -> Expr:  # noqa: C90
     """``node`` with each child replaced by ``get(child)``, keeping ``node``'s checked type;
     the same object when no child changed."""
     match node:
-        case Var() | GlobalVar() | Constant() | Op():
+        case Var() | GlobalVar() | Constant() | Op() | Constructor():
             return node
         case Tuple():
             fields = [get(f) for f in node.fields]
@@ -138,5 +151,29 @@ def rebuild_typed(node: Expr, get: Callable[[Expr], Expr]) -> Expr:  # noqa: C90
             if cond is node.cond and then is node.true_branch and other is node.false_branch:
                 return node
             return If(cond, then, other, span=node.span, checked_type_=node.checked_type_)
+        case RefCreate():
+            value = get(node.value)
+            if value is node.value:
+                return node
+            return RefCreate(value, span=node.span, checked_type_=node.checked_type_)
+        case RefRead():
+            ref = get(node.ref)
+            if ref is node.ref:
+                return node
+            return RefRead(ref, span=node.span, checked_type_=node.checked_type_)
+        case RefWrite():
+            ref, value = get(node.ref), get(node.value)
+            if ref is node.ref and value is node.value:
+                return node
+            return RefWrite(ref, value, span=node.span, checked_type_=node.checked_type_)
+        case Match():
+            data = get(node.data)
+            rhss = [get(c.rhs) for c in node.clauses]
+            if data is node.data and all(
+                a is c.rhs for a, c in zip(rhss, node.clauses, strict=True)
+            ):
+                return node
+            clauses = [Clause(c.lhs, rhs) for c, rhs in zip(node.clauses, rhss, strict=True)]
+            return Match(data, clauses, node.complete, node.span, checked_type_=node.checked_type_)
         case _:
             raise InternalError(f"unexpected node {type(node).__name__}")

@@ -9,7 +9,9 @@ TVM's ``src/relay/transforms/to_a_normal_form.cc``. The algorithm has two phases
 2. *Fill.* Rewrite the expression in post-DFS order (a call's arguments left to right, then
    its callee), pushing ``let fresh = node`` onto the let list of the node's scope and
    returning the fresh variable; each let list becomes a let chain where its scope ends.
-   Constants are bound like any other value; variables, globals and operators are atomic.
+   Constants are bound like any other value; variables, globals, operators and constructors
+   are atomic. Match clauses are scopes like If branches, so reference reads and writes keep
+   their order: each is bound where it is evaluated, in evaluation order.
    An existing ``let x = v`` binds v's result to x itself, and later references to v get x.
    A let used as a sub-expression is flattened into its enclosing scope and its result
    re-bound. Primitive functions (and functions for an external ``Compiler``) keep their
@@ -37,13 +39,27 @@ from collections.abc import Iterator
 from typing import TypeAlias, assert_never
 
 from minitvm.error import DiagnosticError, InternalError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import ModulePass, PassContext, PassInfo, register_pass
+from minitvm.relay.adt import Clause, Match
 from minitvm.relay.analysis.scope import Scope, calc_scope
 from minitvm.relay.analysis.variables import free_vars
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 from minitvm.relay.transform.trampoline import Step, drive
 
@@ -184,7 +200,7 @@ class Fill:
     def _resolve(self, request: _Request) -> Step[_Request, Expr] | Expr:
         expr, binder = request
         var = None if binder is None else binder.var
-        if isinstance(expr, Op | GlobalVar):
+        if isinstance(expr, Op | GlobalVar | Constructor):
             # Values available everywhere: not memoized, and bound where the let is.
             return expr if binder is None else self._sub_list(binder, 0).push(binder.var, expr)
         done = self._memo.get(expr)
@@ -201,14 +217,24 @@ class Fill:
                 done = expr if expr is self._root else self._compound(expr, expr, var)
             case Let():
                 return self._visit_let(expr, var)
-            case Call() | Tuple() | TupleGetItem() | If() | Function():
+            case (
+                Call()
+                | Tuple()
+                | TupleGetItem()
+                | If()
+                | Function()
+                | RefCreate()
+                | RefRead()
+                | RefWrite()
+                | Match()
+            ):
                 return self._visit(expr, var)
             case _:
                 assert_never(expr)
         self._memo[expr] = done
         return done
 
-    def _visit(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:
+    def _visit(self, expr: Expr, var: Var | None) -> Step[_Request, Expr]:  # noqa: C901
         """Rewrite a compound expression (not a let) and memoize the result."""
         match expr:
             case Call():
@@ -235,7 +261,21 @@ class Fill:
                 now = Function(
                     expr.params, body, expr.ret_type, expr.type_params, expr.attrs, expr.span
                 )
-            case Var() | GlobalVar() | Constant() | Op() | Let():
+            case RefCreate():
+                now = RefCreate((yield (expr.value, None)), span=expr.span)
+            case RefRead():
+                now = RefRead((yield (expr.ref, None)), span=expr.span)
+            case RefWrite():
+                ref = yield (expr.ref, None)
+                now = RefWrite(ref, (yield (expr.value, None)), span=expr.span)
+            case Match():
+                data = yield (expr.data, None)
+                clauses: list[Clause] = []
+                for index, clause in enumerate(expr.clauses):
+                    rhs = self._sub_list(expr, index).get((yield (clause.rhs, None)))
+                    clauses.append(Clause(clause.lhs, rhs))
+                now = Match(data, clauses, expr.complete, expr.span)
+            case Var() | GlobalVar() | Constant() | Op() | Let() | Constructor():
                 raise InternalError("leaves and lets are resolved without this generator")
             case _:
                 assert_never(expr)

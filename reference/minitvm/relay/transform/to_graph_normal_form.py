@@ -14,16 +14,25 @@ variable unbound, so they are forgotten when the value closes and redone if reac
 Unlike TVM's mutator, variables are substituted at every use rather than memoized, so a use
 of a recursive function after its let is also rewritten.
 
+A let whose value is impure (it reads or writes a reference, or may call something that does;
+``analysis.purity``) is kept as it is: dissolving it would drop the effect when the variable
+is unused, or move it to the variable's first use. TVM dissolves every let, which changes
+such programs.
+
 The pass is a FunctionPass (opt_level 1): InferType runs on the module afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from minitvm.error import InternalError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import PassContext, PassInfo, register_pass
+from minitvm.relay.analysis.purity import let_purity
 from minitvm.relay.expr import Constant, Expr, Let, Var
 from minitvm.relay.expr_functor import children, rebuild
 from minitvm.relay.function import Function
@@ -34,7 +43,9 @@ __all__ = ["ToGraphNormalForm", "to_graph_normal_form"]
 
 
 class _GraphNormalForm:
-    def __init__(self) -> None:
+    def __init__(self, keep: Callable[[Var], bool]) -> None:
+        self._keep = keep
+        """Whether a let must stay (its value has an effect)."""
         self._var_map: dict[Var, Expr] = {}
         self._memo: dict[Expr, Expr] = {}
         self._log: list[Expr] = []
@@ -58,7 +69,7 @@ class _GraphNormalForm:
                 if expr in self._open:
                     self._recursive.add(expr)
                 return expr
-            case GlobalVar() | Constant() | Op():
+            case GlobalVar() | Constant() | Op() | Constructor():
                 return expr
             case _:
                 done = self._memo.get(expr)
@@ -81,14 +92,21 @@ class _GraphNormalForm:
 
     def _visit_let(self, let: Let) -> Step[Expr, Expr]:
         chain = [let]
+        kept: list[tuple[Var, Expr]] = []
         while True:
             current = chain[-1]
-            self._var_map[current.var] = yield from self._visit_value(current)
+            value = yield from self._visit_value(current)
+            if self._keep(current.var):
+                kept.append((current.var, value))
+            else:
+                self._var_map[current.var] = value
             body = current.body
             if not isinstance(body, Let) or body in self._memo:
                 break
             chain.append(body)
         result = yield chain[-1].body
+        for var, value in reversed(kept):
+            result = Let(var, value, result)
         for inner in chain:
             self._remember(inner, result)
         return result
@@ -109,22 +127,38 @@ class _GraphNormalForm:
         return Let(var, value, var)
 
 
-def to_graph_normal_form(expr: Expr) -> Expr:
-    """``expr`` with its lets substituted away (recursive ones kept as ``let f = v; f``)."""
-    return _GraphNormalForm().run(expr)
+def to_graph_normal_form(expr: Expr, mod: IRModule | None = None) -> Expr:
+    """``expr`` with its lets substituted away (recursive ones kept as ``let f = v; f``),
+    except those whose values are impure; ``mod`` supplies the globals ``expr`` calls (their
+    purity)."""
+    holder = IRModule() if mod is None else mod.copy()
+    holder["__gnf_expr"] = expr if isinstance(expr, Function) else Function([], expr)
+    purity = let_purity(holder)
+    return _GraphNormalForm(lambda v: not purity.get(v, False)).run(expr)
 
 
-def _transform_function(func: Function, mod: IRModule, ctx: PassContext) -> Function:
-    rewritten = to_graph_normal_form(func)
-    if not isinstance(rewritten, Function):
-        raise InternalError("ToGraphNormalForm turned a function into a non-function")
-    return rewritten
+class _Transform:
+    """The pass function; the let purity of the module is computed once per pass run (every
+    function of a run sees the same module object)."""
+
+    def __init__(self) -> None:
+        self._mod: IRModule | None = None
+        self._purity: dict[Var, bool] = {}
+
+    def __call__(self, func: Function, mod: IRModule, ctx: PassContext) -> Function:
+        if mod is not self._mod:
+            self._mod, self._purity = mod, let_purity(mod)
+        purity = self._purity
+        rewritten = _GraphNormalForm(lambda v: not purity.get(v, False)).run(func)
+        if not isinstance(rewritten, Function):
+            raise InternalError("ToGraphNormalForm turned a function into a non-function")
+        return rewritten
 
 
 def ToGraphNormalForm() -> FunctionPass:  # noqa: N802  (TVM's name)
     """The function pass: every Relay function of the module (except those a function pass
     skips) in graph normal form, then InferType."""
-    return FunctionPass(_transform_function, PassInfo(1, "ToGraphNormalForm"))
+    return FunctionPass(_Transform(), PassInfo(1, "ToGraphNormalForm"))
 
 
 register_pass("ToGraphNormalForm", ToGraphNormalForm)

@@ -27,12 +27,26 @@ from typing import assert_never
 
 from typing_extensions import override
 
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import Pass, PassContext, PassInfo, register_pass
 from minitvm.ir.type import FuncType, Type
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Clause, Match, map_pattern_vars
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.expr_functor import children
 from minitvm.relay.function import Function
 from minitvm.relay.transform.type_inferencer import TypeInferencer, Typing
@@ -46,7 +60,7 @@ def _same(old: Type | None, new: Type) -> bool:
     return old is new or (old is not None and old == new)
 
 
-def _kept(new: Sequence[Expr], old: Sequence[Expr]) -> bool:
+def _kept(new: Sequence[object], old: Sequence[object]) -> bool:
     return all(map(is_, new, old))
 
 
@@ -80,8 +94,8 @@ class _Resolver:
         return new
 
     def _attach(self, node: Expr) -> Expr:  # noqa: C901  (a flat dispatch over the union)
-        if isinstance(node, Op | GlobalVar):
-            return node
+        if isinstance(node, Op | GlobalVar | Constructor):
+            return node  # shared by every use: no per-use type
         memo, ty = self.memo, self.types[node]
         same = _same(node.checked_type_, ty)
         match node:
@@ -115,6 +129,23 @@ class _Resolver:
                 if same and kept and other is node.false_branch:
                     return node
                 return If(cond, then, other, span=node.span, checked_type_=ty)
+            case RefCreate():
+                value = memo[node.value]
+                if same and value is node.value:
+                    return node
+                return RefCreate(value, span=node.span, checked_type_=ty)
+            case RefRead():
+                ref = memo[node.ref]
+                if same and ref is node.ref:
+                    return node
+                return RefRead(ref, span=node.span, checked_type_=ty)
+            case RefWrite():
+                ref, value = memo[node.ref], memo[node.value]
+                if same and ref is node.ref and value is node.value:
+                    return node
+                return RefWrite(ref, value, span=node.span, checked_type_=ty)
+            case Match():
+                return self._match(node, ty, same)
             case _:
                 assert_never(node)
 
@@ -140,6 +171,18 @@ class _Resolver:
         if same and unchanged and type_args == call.type_args:
             return call
         return Call(op, args, call.attrs, type_args, call.span, checked_type_=ty)
+
+    def _match(self, match: Match, ty: Type, same: bool) -> Expr:
+        data = self.memo[match.data]
+        clauses: list[Clause] = []
+        for clause in match.clauses:
+            lhs = map_pattern_vars(clause.lhs, self._var)
+            rhs = self.memo[clause.rhs]
+            kept = lhs is clause.lhs and rhs is clause.rhs
+            clauses.append(clause if kept else Clause(lhs, rhs))
+        if same and data is match.data and _kept(clauses, match.clauses):
+            return match
+        return Match(data, clauses, match.complete, match.span, checked_type_=ty)
 
     def _function(self, fn: Function, ty: Type, same: bool) -> Expr:
         params = [self._var(p) for p in fn.params]
@@ -195,7 +238,7 @@ def InferTypeLocal(expr: Expr) -> Type:  # noqa: N802  (TVM's name)
     inferencer.infer_expr(expr)
     typing = inferencer.finish()
     for node, ty in typing.types.items():
-        if node.checked_type_ is None:
+        if node.checked_type_ is None and not isinstance(node, Constructor):
             object.__setattr__(node, "checked_type_", ty)
     return typing.types[expr]
 

@@ -8,6 +8,9 @@ types its value, binds its variable, then types its body (so let chains need no 
 a let-bound polymorphic function is known at its uses), and a ``Function`` binds its parameters
 before its body. ``scope`` is the set of type variables bound by enclosing functions.
 
+References, constructors and matches follow the rules in ``adt_typing``: a ``Match`` types
+its data, then its clauses' patterns (binding their variables), then their right-hand sides.
+
 Globals are typed callees first: a reference to a global not yet started starts it (its
 parameter and return types are fixed first, so recursion and mutual recursion see them) and
 types its body before the caller goes on. A polymorphic callee is instantiated with fresh
@@ -24,22 +27,40 @@ from typing import TypeAlias
 from typing_extensions import override
 
 from minitvm.error import DiagnosticError
+from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import (
     FuncType,
+    GlobalTypeVar,
     IncompleteType,
+    RelayRefType,
     TensorType,
     TupleType,
     Type,
+    TypeCall,
     TypeVar,
     type_str,
 )
 from minitvm.ir.type_functor import free_type_vars, is_complete
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.adt import Match
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
 from minitvm.relay.function import Function
 from minitvm.relay.location import describe, locate
+from minitvm.relay.transform.adt_typing import AdtTyping
 from minitvm.relay.type_solver import Constraint, TypeSolver, UnifyError, instantiate
 
 __all__ = ["TypeInferencer", "Typing"]
@@ -158,6 +179,7 @@ class TypeInferencer:
         of a standalone expression, whose types may mention any type variable."""
         self.roots: list[tuple[Expr, str]] = []
         self.global_types: dict[GlobalVar, Type] = {}
+        self.adt = AdtTyping(self)
 
     # --- entry points -------------------------------------------------------------------
 
@@ -214,13 +236,16 @@ class TypeInferencer:
             else:
                 self._exit(node, stage, scope, stack)
 
-    def _declared_type(self, var: Var) -> Type | None:
+    def declared_type(self, var: Var) -> Type | None:
+        """The type a binder was given: its annotation (checked to name only defined ADTs),
+        or for InferTypeLocal the type it already carries."""
         if self.mod is None and var.checked_type_ is not None:
             return var.checked_type_
+        self.adt.check_type(var.type_annotation, var)
         return var.type_annotation
 
     def _binder_type(self, var: Var) -> Type:
-        declared = self._declared_type(var)
+        declared = self.declared_type(var)
         return declared if declared is not None else self.solver.fresh()
 
     def _enter(self, node: Expr, scope: Scope, stack: list[Frame]) -> None:  # noqa: C901
@@ -260,7 +285,7 @@ class TypeInferencer:
                 # type at stage 1.
                 var = node.var
                 if var not in self.types:
-                    declared = self._declared_type(var)
+                    declared = self.declared_type(var)
                     if declared is not None:
                         self.types[var] = declared
                     elif isinstance(node.value, Function):
@@ -273,8 +298,25 @@ class TypeInferencer:
                 stack.append((node.false_branch, 0, scope))
                 stack.append((node.true_branch, 0, scope))
                 stack.append((node.cond, 0, scope))
+            case Constructor():
+                self.types[node] = self.adt.constructor_type(node)
+            case RefCreate():
+                stack.append((node, 1, scope))
+                stack.append((node.value, 0, scope))
+            case RefRead():
+                stack.append((node, 1, scope))
+                stack.append((node.ref, 0, scope))
+            case RefWrite():
+                stack.append((node, 1, scope))
+                stack.append((node.value, 0, scope))
+                stack.append((node.ref, 0, scope))
+            case Match():
+                stack.append((node, 1, scope))
+                stack.append((node.data, 0, scope))
 
-    def _exit(self, node: Expr, stage: int, scope: Scope, stack: list[Frame]) -> None:
+    def _exit(  # noqa: C901  (a flat dispatch over the union)
+        self, node: Expr, stage: int, scope: Scope, stack: list[Frame]
+    ) -> None:
         types = self.types
         match node:
             case Tuple():
@@ -311,6 +353,14 @@ class TypeInferencer:
                 what = "the false branch of the if (it must match the true branch)"
                 self.unify(then, other, node, what, "false_branch")
                 types[node] = self._join(then, other)
+            case RefCreate() | RefRead() | RefWrite():
+                types[node] = self.adt.ref_type(node)
+            case Match() if stage == 1:
+                self.adt.bind_patterns(node, scope)
+                stack.append((node, 2, scope))
+                stack.extend((c.rhs, 0, scope) for c in reversed(node.clauses))
+            case Match():
+                types[node] = self.adt.match_type(node)
             case _:
                 raise AssertionError(f"no exit stage for {type(node).__name__}")
 
@@ -331,6 +381,7 @@ class TypeInferencer:
                 self.types[param] = self._binder_type(param)
             self.binders.append((param, inner))
         if fn not in self.fn_ret:
+            self.adt.check_type(fn.ret_type, fn)
             self.fn_ret[fn] = fn.ret_type if fn.ret_type is not None else self.solver.fresh()
         self.binders.append((fn, inner))
         stack.append((fn, 1, inner))
@@ -372,6 +423,7 @@ class TypeInferencer:
             if param not in self.types:
                 self.types[param] = self._binder_type(param)
             params.append(self.types[param])
+        self.adt.check_type(func.ret_type, func)
         ret = func.ret_type if func.ret_type is not None else self.solver.fresh()
         self.fn_ret.setdefault(func, ret)
         self.global_types[gv] = FuncType(params, self.fn_ret[func], func.type_params)
@@ -380,8 +432,14 @@ class TypeInferencer:
 
     # --- calls --------------------------------------------------------------------------
 
-    def _instantiate(self, ft: FuncType, given: list[Type]) -> tuple[FuncType, list[Type]]:
+    def _instantiate(
+        self, ft: FuncType, given: list[Type], closed: bool = False
+    ) -> tuple[FuncType, list[Type]]:
+        """``ft`` applied to ``given`` and fresh type arguments; ``closed`` says ``ft`` has
+        no inference variables (a constructor's type), so it needs no resolving first."""
         args = given + [self.solver.fresh() for _ in ft.type_params[len(given) :]]
+        if closed:
+            return instantiate(ft, args), args
         resolved = self.solver.resolve(ft)
         assert isinstance(resolved, FuncType)
         return instantiate(resolved, args), args
@@ -389,6 +447,8 @@ class TypeInferencer:
     def _general_call(self, call: Call, arg_types: list[Type]) -> Type:
         callee = self.solver.find(self.types[call.op])
         given = list(call.type_args)
+        for ty in given:
+            self.adt.check_type(ty, call)
         if isinstance(callee, IncompleteType):
             if given:
                 raise self.error(
@@ -414,7 +474,8 @@ class TypeInferencer:
             )
         ft: FuncType = callee
         if callee.type_params:
-            ft, self.type_args[call] = self._instantiate(callee, given)
+            closed = isinstance(call.op, Constructor)
+            ft, self.type_args[call] = self._instantiate(callee, given, closed)
         if len(ft.arg_types) != len(arg_types):
             raise self.error(
                 call,
@@ -466,7 +527,17 @@ class TypeInferencer:
             result = relation(args, call.attrs)
         except DiagnosticError as err:
             raise self.error(call, f"{describe(call.op)}: {err}") from err
-        if not isinstance(result, TensorType | TupleType | FuncType | TypeVar | IncompleteType):
+        if not isinstance(
+            result,
+            TensorType
+            | TupleType
+            | FuncType
+            | TypeVar
+            | IncompleteType
+            | GlobalTypeVar
+            | TypeCall
+            | RelayRefType,
+        ):
             raise self.error(
                 call, f"the type relation of {describe(call.op)} returned {result!r}, not a type"
             )
