@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from minitvm.runtime.ndarray import NDArray
 from minitvm.tir.expr import FloatImm, IntImm
 
@@ -30,12 +32,27 @@ _INT_SUFFIX = {"int16": "i16", "int32": "", "int64": "i64"}
 _FLOAT_SUFFIX = {"float16": "f16", "float32": "f", "float64": "f64"}
 
 
-def cpp_float(value: float) -> str:
+def cpp_float(value: float, dtype: str = "float64") -> str:
     """``value`` as ``std::ostream << double`` writes it: ``%g``, 6 significant digits
-    (``3``, ``0.1``, ``1e-05``, ``1e+11``, ``inf``); glibc writes a negative NaN ``-nan``."""
+    (``3``, ``0.1``, ``1e-05``, ``1e+11``, ``inf``); glibc writes a negative NaN ``-nan``.
+    Where six digits would not read back as the same ``dtype`` value, the shortest digits
+    that do are written instead (``0.5859375``; TVM would write ``0.585938`` and lose the
+    rest), so printed text loses nothing."""
     if math.isnan(value):
         return "-nan" if math.copysign(1.0, value) < 0 else "nan"
-    return f"{value:g}"
+    text = f"{value:g}"
+    if math.isinf(value) or _same(float(text), value, dtype):
+        return text
+    if dtype in ("float16", "float32"):
+        return str(np.dtype(dtype).type(value))
+    return repr(value)
+
+
+def _same(a: float, b: float, dtype: str) -> bool:
+    if dtype in ("float16", "float32"):
+        kind = np.dtype(dtype).type
+        return bool(kind(a) == kind(b))
+    return a == b
 
 
 def scalar_literal(data: NDArray) -> str | None:
@@ -49,7 +66,7 @@ def scalar_literal(data: NDArray) -> str | None:
         return "True" if value else "False"
     if dtype in _INT_SUFFIX:
         return f"{int(value)}{_INT_SUFFIX[dtype]}"
-    return cpp_float(float(value)) + _FLOAT_SUFFIX[dtype]
+    return cpp_float(float(value), dtype) + _FLOAT_SUFFIX[dtype]
 
 
 def int_imm_literal(imm: IntImm) -> str:
@@ -61,7 +78,7 @@ def int_imm_literal(imm: IntImm) -> str:
 
 
 def float_imm_literal(imm: FloatImm) -> str:
-    return cpp_float(imm.value) + _FLOAT_SUFFIX[imm.dtype]
+    return cpp_float(imm.value, imm.dtype) + _FLOAT_SUFFIX[imm.dtype]
 
 
 def str_literal(value: str) -> str:
