@@ -264,7 +264,11 @@ class FuncEmitter:
             where = f"store to {buf.name} is out of range"
             self.line(f"if not ({' & '.join(checks)}):", indent)
             self.line(f"raise IndexError({where!r})", indent + 1)
-        target = f"{array}[{', '.join(i.code for i in idx)}]" if idx else f"{array}[()]"
+        target = (
+            f"{array}[{', '.join(i.code for i in idx)}]"
+            if idx
+            else f"{array}[{self.expr.scalar_index}]"
+        )
         self.line(f"{target} = {_store_cast(value.code, buf.dtype)}", indent)
 
     def range_checks(self, buf: Buffer, array: str, idx: list[Emitted]) -> list[str]:
@@ -443,7 +447,9 @@ class FuncEmitter:
             idx = [self.value(i, indent).code for i in plan.indices]
             for buf, acc in zip(plan.buffers, accs, strict=True):
                 array = self.scope.arrays[buf.data]
-                target = f"{array}[{', '.join(idx)}]" if idx else f"{array}[()]"
+                target = (
+                    f"{array}[{', '.join(idx)}]" if idx else f"{array}[{self.expr.scalar_index}]"
+                )
                 self.line(f"{target} = {_store_cast(acc, buf.dtype)}", indent)
 
         return [_StmtTask(block.body, level, True), _Action(finish)]

@@ -97,7 +97,11 @@ class CudaKernel:
         cuda = _cuda()
         device: list[Any] = []
         for arr, buf in zip(args, self.func.param_buffers, strict=True):
-            device.append(arr if buf is None else cuda.to_device(np.ascontiguousarray(arr)))
+            if buf is None:
+                device.append(arr)
+            else:  # a 0-d array travels as a 1-element one
+                flat = np.ascontiguousarray(arr)
+                device.append(cuda.to_device(flat.reshape(1) if flat.ndim == 0 else flat))
         temps = [cuda.device_array(shape, dtype) for shape, dtype in self.source.temps]
         try:
             for kernel, (blocks, threads) in self.kernels:
@@ -106,7 +110,7 @@ class CudaKernel:
             raise DiagnosticError(f"{self.name}: {exc}") from None
         for arr, dev, written in zip(args, device, self.written, strict=True):
             if written:
-                arr[...] = dev.copy_to_host()
+                arr[...] = dev.copy_to_host().reshape(arr.shape)
 
 
 def build_cuda_prim_func(

@@ -8,7 +8,8 @@ with these differences:
   top-level statements (the stages of ``te.create_prim_func``); each becomes one kernel,
   launched in order, so a stage reads what the previous ones wrote without a grid-wide
   barrier. The root block's intermediate buffers are allocated by the host and passed to
-  every kernel after the parameters; other allocations are not supported.
+  every kernel after the parameters; other allocations are not supported. A 0-d buffer is
+  passed as a 1-element array (element ``[0]``).
 * **Grid-stride loops.** The leading loops of a stage that may run in parallel (the CPU
   target's analysis: each iteration writes its own elements) are flattened into one loop
   ``for i in range(cuda.grid(1), total, cuda.gridsize(1))``; any launch computes every
@@ -33,13 +34,31 @@ from dataclasses import dataclass
 from typing_extensions import override
 
 from minitvm.backend.numba_cpu.codegen import FuncEmitter, bind_params, np_dtype
-from minitvm.backend.numba_cpu.expr_codegen import Emitted, ExprEmitter, Unsupported, float_literal
+from minitvm.backend.numba_cpu.expr_codegen import (
+    Bound,
+    Emitted,
+    ExprEmitter,
+    Unsupported,
+    float_literal,
+    wrap,
+)
 from minitvm.backend.numba_cpu.loop_patterns import parallel_prefix
 from minitvm.backend.numba_cpu.options import CompileOptions
 from minitvm.backend.numba_cuda.options import CudaOptions
-from minitvm.runtime.dtype import is_float
+from minitvm.runtime.dtype import is_float, is_uint
 from minitvm.tir.buffer import Buffer
-from minitvm.tir.expr import BinaryOpExpr, Call, Div, FloorDiv, FloorMod, IntImm, Max, Min, Mod
+from minitvm.tir.expr import (
+    BinaryOpExpr,
+    BufferLoad,
+    Call,
+    Div,
+    FloorDiv,
+    FloorMod,
+    IntImm,
+    Max,
+    Min,
+    Mod,
+)
 from minitvm.tir.function import PrimFunc
 from minitvm.tir.stmt import Allocate, BlockRealize, For, SeqStmt, Stmt, is_true
 
@@ -91,6 +110,31 @@ def _suffix(dtype: str) -> str:
 
 class CudaExprEmitter(ExprEmitter):
     """Expressions with explicit float casts and device-function calls."""
+
+    scalar_index = "0"
+    """0-d buffers are passed as 1-element arrays (the simulator cannot index them by ())."""
+
+    @override
+    def fit(self, code: str, bound: Bound, dtype: str, depth: int) -> Emitted:
+        """As the CPU target's, but the value is made an int64 before it is wrapped: under
+        the simulator an operation on Python ints (loop variables, constants) gives a
+        Python int, which numpy refuses to wrap."""
+        out = super().fit(code, bound, dtype, depth)
+        if out.code == code or dtype in ("int64", "uint64"):
+            return out
+        return Emitted(wrap(f"np.int64({code})", dtype), out.bound, out.depth)
+
+    @override
+    def load(self, e: BufferLoad, idx: list[Emitted], depth: int) -> Emitted:
+        """As the CPU target's, but signed integers narrower than 64 bits are widened to
+        int64 as unsigned ones are: the simulator's loads give numpy scalars of the
+        array's dtype, whose arithmetic would wrap in that dtype, not in int64."""
+        out = super().load(e, idx, depth)
+        dtype = e.buffer.dtype
+        narrow = not is_float(dtype) and dtype not in ("bool", "int64", "uint64")
+        if narrow and not is_uint(dtype) and out.code.endswith("]"):
+            return Emitted(f"np.int64({out.code})", out.bound, out.depth)
+        return out
 
     @override
     def _float_binary(self, e: BinaryOpExpr, a: Emitted, b: Emitted, prelude: list[str]) -> str:
@@ -231,7 +275,7 @@ def _temp_shape(buf: Buffer) -> tuple[int, ...]:
         if not isinstance(d, IntImm):
             raise Unsupported(f"the CUDA target needs a constant shape for {buf.name}")
         dims.append(d.value)
-    return tuple(dims)
+    return tuple(dims) or (1,)
 
 
 def _stage_kernel(
