@@ -32,6 +32,8 @@ from minitvm.tir import op as tir_op
 from minitvm.tir.build import BuiltFunc
 from spec.test_backend_numba import _int_outputs
 
+pytest.importorskip("numba_cuda", reason="the CUDA target needs numba-cuda (minitvm[cuda])")
+
 Array = npt.NDArray[Any]
 ROOT = Path(__file__).resolve().parent.parent
 F32 = "float32"
@@ -257,6 +259,15 @@ def test_unsupported_constructs_fall_back_in_the_engine() -> None:
     twice = te.compute((4,), lambda i: h[i] * tir.const(2.0, "float16"), name="twice")
     with pytest.raises(DiagnosticError, match="float16"):
         tvm.build(te.create_prim_func([h, twice]), target="cuda")
+    a_buf, b_buf = tir.decl_buffer((4,), F32, "A"), tir.decl_buffer((4,), F32, "B")
+    a, b, i = tir.Var("a", "handle"), tir.Var("b", "handle"), tir.Var("i", "int32")
+    copy = tir.For(
+        i, tir.const(0), tir.const(4), tir.ForKind.SERIAL, tir.BufferStore(b_buf, a_buf[i], (i,))
+    )
+    body = tir.Allocate(tir.Var("scratch", "handle"), F32, (tir.const(4),), tir.const(True), copy)
+    allocating = tir.PrimFunc([a, b], body, None, {a: a_buf, b: b_buf})
+    with pytest.raises(Unsupported, match="cannot allocate"):
+        tvm.build(allocating, target="cuda")
     v = relay.var("v", shape=(4,), dtype="int32")
     mod = tvm.IRModule.from_expr(relay.Function([v], relay.reinterpret(v, F32)))
     lib = relay.build(mod, "cuda")
@@ -388,7 +399,15 @@ for fn in lib.get_lib().functions.values():
             assert not double.search(code.llvm_ir), (code.name, double.search(code.llvm_ir))
             if ptx:
                 assert ".target sm_90" in code.ptx and code.name in code.ptx
-print("stages", stages, "ptx", ptx)
+from minitvm.error import TVMError
+from minitvm.runtime import cuda_available
+try:
+    lib["default"](tvm.cuda(0))
+    made = True
+except TVMError as exc:
+    assert "NUMBA_ENABLE_CUDASIM=1" in str(exc), exc
+    made = False
+print("stages", stages, "ptx", ptx, "runtime_iff_gpu", made == cuda_available())
 """
 
 
@@ -417,6 +436,13 @@ def test_kernels_compile_to_ptx_for_sm90(lowered: list[str]) -> None:
             "which is not installed"
         )
     assert int(lowered[1]) >= 8  # each kernel's PTX targets sm_90 and names the kernel
+
+
+@pytest.mark.spec("CUDA-5")
+def test_without_a_gpu_or_the_simulator_the_runtime_refuses(lowered: list[str]) -> None:
+    # In the subprocess (no simulator), lib["default"](tvm.cuda(0)) succeeded exactly when
+    # numba reached a GPU, and otherwise raised TVMError pointing at the simulator.
+    assert lowered[4:6] == ["runtime_iff_gpu", "True"]
 
 
 @pytest.mark.spec("CUDA-8")

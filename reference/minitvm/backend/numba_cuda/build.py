@@ -50,12 +50,15 @@ from minitvm.backend.numba_cuda import intrinsics as rt
 
 
 def _cuda() -> Any:
+    """numba's CUDA target, which must be numba-cuda's (numba's own is deprecated)."""
     try:
         from numba import cuda
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise TVMError(
             f"the CUDA target needs numba-cuda (pip install 'minitvm[cuda]'): {exc}"
         ) from None
+    if getattr(cuda, "implementation", "") != "NVIDIA":  # pragma: no cover - installation
+        raise TVMError("the CUDA target needs numba-cuda (pip install 'minitvm[cuda]')")
     return cuda
 
 
