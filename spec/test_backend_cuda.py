@@ -302,7 +302,7 @@ def test_relay_build_and_graph_module_on_cuda() -> None:
     assert graph["heads"]
     backends = {fn.backend for fn in lib.get_lib().functions.values()}
     assert backends == {"cuda"}
-    assert "library call" not in lib.get_source()  # no BLAS externs on the GPU
+    assert "library call: dense (tiled CUDA matmul)" in lib.get_source()
     assert "@cuda.jit" in lib.get_source()
     dev = tvm.cuda(0)
     m = GraphModule(lib["default"](dev))
@@ -345,6 +345,46 @@ def test_engine_caches_per_target() -> None:
     np.testing.assert_allclose(out, np.exp(data + 1), rtol=1e-6)
 
 
+@pytest.mark.spec("CUDA-9")
+def test_matmul_anchors_run_the_tiled_kernel() -> None:
+    rng = np.random.default_rng(3)
+    x, w = relay.var("x", shape=(5, 7)), relay.var("w", shape=(6, 7))
+    d, k = relay.var("d", shape=(1, 2, 5, 5)), relay.var("k", shape=(3, 2, 3, 3))
+    a, b = (
+        relay.var("a", shape=(2, 3, 5), dtype="float64"),
+        relay.var("b", shape=(2, 4, 5), dtype="float64"),
+    )
+    out = relay.Tuple(
+        [
+            relay.nn.relu(relay.nn.dense(x, w)),
+            relay.nn.conv2d(d, k, padding=(1, 1)),
+            relay.nn.batch_matmul(a, b),
+        ]
+    )
+    params = [x, w, d, k, a, b]
+    mod = tvm.IRModule.from_expr(relay.Function(params, out))
+    shapes = {"x": (5, 7), "w": (6, 7), "d": (1, 2, 5, 5), "k": (3, 2, 3, 3)}
+    shapes |= {"a": (2, 3, 5), "b": (2, 4, 5)}
+    inputs = {
+        name: rng.standard_normal(shape).astype("float64" if name in "ab" else F32)
+        for name, shape in shapes.items()
+    }
+    lib = relay.build(mod, "cuda")
+    src = lib.get_source()
+    for call in ("dense", "conv2d_im2col", "batch_matmul"):
+        assert f"library call: {call} (tiled CUDA matmul)" in src
+    want = InterpreterBackend().run(mod, inputs)
+    assert_results_match(CudaBackend().run(mod, inputs), want, "tiled")
+    with tvm.transform.PassContext(config={"cuda.tiled_matmul": False}):
+        plain = relay.build(mod, "cuda")
+    assert "library call" not in plain.get_source()
+    m = GraphModule(plain["default"](tvm.cuda(0)))
+    for name, value in inputs.items():
+        m.set_input(name, value)
+    m.run()
+    assert_results_match([m.get_output(i).numpy() for i in range(3)], want, "untiled")
+
+
 @pytest.mark.spec("CUDA-6")
 def test_simulator_code_and_cache_key() -> None:
     a = te.placeholder((4,), name="A")
@@ -377,7 +417,7 @@ _LOWER = r"""
 import re
 import minitvm as tvm
 from minitvm import relay
-from minitvm.backend.numba_cuda.device_compile import compile_kernel, ptx_available
+from minitvm.backend.numba_cuda.device_compile import compile_kernel, compile_matmul, ptx_available
 
 x = relay.var("x", shape=(2, 5))
 w = relay.var("w", shape=(3, 5))
@@ -399,6 +439,15 @@ for fn in lib.get_lib().functions.values():
             assert not double.search(code.llvm_ir), (code.name, double.search(code.llvm_ir))
             if ptx:
                 assert ".target sm_90" in code.ptx and code.name in code.ptx
+for dtype in ("float32", "float64"):
+    code = compile_matmul(dtype, 16, (9, 0), ptx)
+    stages += 1
+    assert "llvm.nvvm.barrier0" in code.llvm_ir or "barrier" in code.llvm_ir, code.name
+    assert ("addrspace(3)" in code.llvm_ir), code.name  # shared memory
+    if dtype == "float32":
+        assert not double.search(code.llvm_ir), code.name
+    if ptx:
+        assert ".target sm_90" in code.ptx and ".shared" in code.ptx
 from minitvm.error import TVMError
 from minitvm.runtime import cuda_available
 try:

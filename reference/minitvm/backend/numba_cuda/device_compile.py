@@ -22,7 +22,13 @@ from minitvm.backend.numba_cuda.build import CudaKernel
 from minitvm.backend.numba_cuda.options import simulated
 from minitvm.error import TVMError
 
-__all__ = ["DeviceCode", "compile_kernel", "kernel_signature", "ptx_available"]
+__all__ = [
+    "DeviceCode",
+    "compile_kernel",
+    "compile_matmul",
+    "kernel_signature",
+    "ptx_available",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +101,21 @@ def compile_kernel(
             code = cuda.compile_ptx(pyfunc, sig, cc=cc)[0] if ptx else None
             out.append(DeviceCode(stage.name, ir, code))
     return out
+
+
+def compile_matmul(
+    dtype: str = "float32", tile: int = 16, cc: tuple[int, int] = (9, 0), ptx: bool = False
+) -> DeviceCode:
+    """The tiled matrix product of ``numba_cuda.matmul`` typed and lowered for ``cc``."""
+    cuda = _numba_cuda()
+    from numba import from_dtype, types
+    from numba.cuda.compiler import compile_cuda
+
+    from minitvm.backend.numba_cuda.matmul import matmul_kernel
+
+    array = types.Array(from_dtype(np.dtype(dtype)), 3, "C")
+    sig = (array, array, array)
+    pyfunc = matmul_kernel(tile, dtype).py_func
+    cres = compile_cuda(pyfunc, None, sig, cc=cc)
+    code = cuda.compile_ptx(pyfunc, sig, cc=cc)[0] if ptx else None
+    return DeviceCode(f"tiled_matmul_{dtype}", str(cres.library.get_llvm_str()), code)

@@ -2,7 +2,8 @@
 
 The code generated for a kernel does not depend on the launch configuration (every kernel
 is a grid-stride loop), so ``CudaOptions.key()`` holds only what changes the code: whether
-it is generated for numba's simulator. ``cuda.threads_per_block`` and ``cuda.max_blocks``
+it is generated for numba's simulator, and whether matmul-like anchors are split off as
+the tiled kernel (``cuda.tiled_matmul``). ``cuda.threads_per_block`` and ``cuda.max_blocks``
 choose the launch; 0 picks a default, small under the simulator (which runs every thread
 as a Python thread) and large on a GPU.
 """
@@ -22,6 +23,12 @@ register_config(
 register_config(
     "cuda.max_blocks", int, 0, "most blocks of a CUDA launch; grid-stride loops do the rest"
 )
+register_config(
+    "cuda.tiled_matmul",
+    bool,
+    True,
+    "run dense, batch_matmul and conv anchors as a shared-memory tiled matrix product",
+)
 
 SIMULATOR_LAUNCH = (8, 2)
 GPU_LAUNCH = (256, 4096)
@@ -38,15 +45,17 @@ def simulated() -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CudaOptions:
-    """The launch configuration, and whether code is generated for the simulator."""
+    """The launch configuration, whether code is generated for the simulator, and whether
+    matmul-like anchors run as the tiled kernel (``numba_cuda.matmul``)."""
 
     threads_per_block: int = GPU_LAUNCH[0]
     max_blocks: int = GPU_LAUNCH[1]
     simulator: bool = False
+    tiled_matmul: bool = True
 
     def key(self) -> str:
         """What changes the generated code (part of every kernel's cache key)."""
-        return f"cuda;sim={int(self.simulator)}"
+        return f"cuda;sim={int(self.simulator)};tiled={int(self.tiled_matmul)}"
 
     def launch(self, work: int) -> tuple[int, int]:
         """(blocks, threads) for ``work`` independent iterations (0: one thread)."""
@@ -63,4 +72,5 @@ def current_cuda_options() -> CudaOptions:
     default = SIMULATOR_LAUNCH if sim else GPU_LAUNCH
     threads = int(ctx.get_config("cuda.threads_per_block")) or default[0]
     blocks = int(ctx.get_config("cuda.max_blocks")) or default[1]
-    return CudaOptions(max(threads, 1), max(blocks, 1), sim)
+    tiled = bool(ctx.get_config("cuda.tiled_matmul"))
+    return CudaOptions(max(threads, 1), max(blocks, 1), sim, tiled)

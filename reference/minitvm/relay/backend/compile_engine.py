@@ -5,7 +5,8 @@ te_compiler.py``).
 ``lower(func, target)`` turns a ``Primitive`` function made by FuseOps into a
 ``CompiledFunc``: its TE graph (``te_lower``), scheduled (``schedule``), lowered with
 ``te.create_prim_func`` and compiled by the target (``minitvm.backend.numba_cpu``, or
-``minitvm.backend.numba_cuda`` for ``cuda``, which takes no library calls). A
+``minitvm.backend.numba_cuda`` for ``cuda``, whose library calls run a shared-memory tiled
+matrix product instead of numpy's BLAS). A
 library-call anchor (``externs``) splits the function into up to three steps: a prologue
 kernel computing the call's inputs that are not parameters (the im2col columns of a
 convolution), the call, and an epilogue kernel computing the outputs from the parameters and
@@ -19,6 +20,7 @@ target and the compile options; the kernels themselves are also cached on disk b
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -148,7 +150,8 @@ class CompiledFunc:
             if isinstance(s, KernelStep):
                 parts.append(s.kernel.module.source)
             else:
-                parts.append(f"# library call: {s.call.name} (numpy BLAS)\n")
+                how = "tiled CUDA matmul" if self.backend == "cuda" else "numpy BLAS"
+                parts.append(f"# library call: {s.call.name} ({how})\n")
         return "\n".join(parts) if parts else f"# {self.name}: {self.reason}\n"
 
     @override
@@ -242,6 +245,10 @@ class _Planner:
         if computed:
             steps.append(self.kernel(computed, f"{low.name}_prologue"))
         out_slot = self.temp(ext.output)
+        if isinstance(self.options, CudaOptions):
+            from minitvm.backend.numba_cuda.matmul import tiled_matmul
+
+            ext = dataclasses.replace(ext, run=tiled_matmul(ext.views))
         steps.append(ExternStep(ext, tuple(self.slots[t] for t in ext.inputs), out_slot))
         rest = [t for t in low.outputs if t is not ext.output]
         if rest:
@@ -278,7 +285,7 @@ class CompileEngine:
             return compiled
 
     def _compile(self, func: Function, options: CompileOptions | CudaOptions) -> CompiledFunc:
-        use_blas = isinstance(options, CompileOptions) and options.use_blas
+        use_blas = options.use_blas if isinstance(options, CompileOptions) else options.tiled_matmul
         try:
             lowered = lower_to_te(func, use_blas)
         except NotLowerable as exc:
