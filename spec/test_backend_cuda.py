@@ -108,7 +108,13 @@ def test_scalar_parameters_and_zero_dimensional_buffers() -> None:
     f(data, got, np.asarray(2.5, F32))
     assert got.shape == ()
     np.testing.assert_array_equal(got, ref)
-    # Every store goes to the one element: not parallel, so it runs on thread 0.
+    # Every store goes to the one element: not parallel, so it runs on thread 0; so does a
+    # loop nest without iterations.
+    empty = te.placeholder((0, 3), name="E")
+    doubled = te.compute((0, 3), lambda i, j: empty[i, j] * 2.0, name="D")
+    f_empty = tvm.build(te.create_prim_func([empty, doubled]), target="cuda")
+    assert _kernel(f_empty).source.stages[0].work == 0
+    f_empty(np.zeros((0, 3), F32), np.zeros((0, 3), F32))
     assert "if cuda.grid(1) == 0:" in _kernel(f).source.source
     assert _kernel(f).source.stages[0].work == 0
 

@@ -203,6 +203,8 @@ class CudaFuncEmitter(FuncEmitter):
         work = 1
         for loop in loops[:legal]:
             work *= loop.extent.value if isinstance(loop.extent, IntImm) else 1
+        if work == 0:  # an empty loop: nothing to share out
+            legal = 0
         self.work = work if legal else 0
         return legal
 
