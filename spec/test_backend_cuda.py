@@ -255,12 +255,41 @@ def test_float_semantics_and_explicit_casts() -> None:
     assert "rt.fmax(" in src
 
 
+@pytest.mark.spec("CUDA-3")
+def test_reinterpret_through_bitcasts() -> None:
+    i32 = te.placeholder((4,), "int32", "I")
+    u32 = te.placeholder((4,), "uint32", "U")
+    f64 = te.placeholder((4,), "float64", "D")
+    outs = te.compute(
+        (4,),
+        lambda i: (
+            tir_op.reinterpret(i32[i], F32),
+            tir_op.reinterpret(u32[i], F32),
+            tir_op.reinterpret(tir_op.reinterpret(i32[i], F32), "uint32"),
+            tir_op.reinterpret(i32[i], "uint32"),
+            tir_op.reinterpret(f64[i], "int64"),
+            tir_op.reinterpret(tir_op.reinterpret(f64[i], "uint64"), "float64"),
+        ),
+        name="bits",
+    )
+    assert isinstance(outs, tuple)
+    func = te.create_prim_func([i32, u32, f64, *outs])
+    ints = np.array([0, 1065353216, -1082130432, 2139095040], "int32")
+    doubles = np.array([1.5, -0.0, np.inf, 3e-310])
+    bufs = [ints, ints.view("uint32"), doubles] + [np.zeros(4, t.dtype) for t in outs]
+    ref, got = _both(func, *bufs)
+    for r, g in zip(ref[3:], got[3:], strict=True):
+        np.testing.assert_array_equal(g, r)
+    np.testing.assert_array_equal(got[3], ints.view(F32))
+    np.testing.assert_array_equal(got[7], doubles.view("int64"))
+
+
 @pytest.mark.spec("CUDA-4")
 def test_unsupported_constructs_fall_back_in_the_engine() -> None:
-    x = te.placeholder((4,), "int32", "X")
-    bits = te.compute((4,), lambda i: tir_op.reinterpret(x[i], F32), name="bits")
-    with pytest.raises(Unsupported, match="reinterpret"):
-        tvm.build(te.create_prim_func([x, bits]), target="cuda")
+    x = te.placeholder((4,), "uint64", "X")
+    count = te.compute((4,), lambda i: tir.popcount(x[i]), name="count")
+    with pytest.raises(Unsupported, match="popcount of uint64"):
+        tvm.build(te.create_prim_func([x, count]), target="cuda")
     h = te.placeholder((4,), "float16", "H")
     twice = te.compute((4,), lambda i: h[i] * tir.const(2.0, "float16"), name="twice")
     with pytest.raises(DiagnosticError, match="float16"):
@@ -274,17 +303,17 @@ def test_unsupported_constructs_fall_back_in_the_engine() -> None:
     allocating = tir.PrimFunc([a, b], body, None, {a: a_buf, b: b_buf})
     with pytest.raises(Unsupported, match="cannot allocate"):
         tvm.build(allocating, target="cuda")
-    v = relay.var("v", shape=(4,), dtype="int32")
-    mod = tvm.IRModule.from_expr(relay.Function([v], relay.reinterpret(v, F32)))
+    v = relay.var("v", shape=(4,), dtype="float16")
+    mod = tvm.IRModule.from_expr(relay.Function([v], relay.add(v, v)))
     lib = relay.build(mod, "cuda")
     (fn,) = lib.get_lib().functions.values()
     assert fn.backend == "interpreter"
-    assert "reinterpret" in fn.reason
-    data = np.array([0, 1065353216, -1082130432, 2139095040], "int32")
+    assert "float16" in fn.reason
+    data = np.array([0.5, -1.0, 2.0, 1000.0], "float16")
     m = GraphModule(lib["default"](tvm.cuda(0)))
     m.set_input("v", data)
     m.run()
-    np.testing.assert_array_equal(m.get_output(0).numpy(), data.view(F32))
+    np.testing.assert_array_equal(m.get_output(0).numpy(), data + data)
 
 
 def _net() -> tuple[tvm.IRModule, dict[str, Array], dict[str, Array]]:
@@ -431,7 +460,9 @@ i = relay.var("i", shape=(3,), dtype="int32")
 y = relay.nn.softmax(relay.nn.relu(relay.nn.dense(x, w) + relay.const(1.0)))
 z = relay.floor_divide(relay.right_shift(i * i, relay.const(1, "int32")), relay.const(3, "int32"))
 v = relay.cast(relay.argmax(y, axis=1), "float32") + relay.sigmoid(relay.max(x, axis=1))
-mod = tvm.IRModule.from_expr(relay.Function([x, w, i], relay.Tuple([y, z, v])))
+r = relay.reinterpret(relay.reinterpret(i, "float32") * relay.const(2.0), "uint32")
+e = relay.fast_exp(x)
+mod = tvm.IRModule.from_expr(relay.Function([x, w, i], relay.Tuple([y, z, v, r, e])))
 lib = relay.build(mod, "cuda")
 ptx = ptx_available()
 double = re.compile(r"\b(fadd|fsub|fmul|fdiv|frem|fpext)\b[^\n]*double|@__nv_[a-z0-9]*[^f]\(double")

@@ -23,8 +23,8 @@ with these differences:
   ``np.errstate(all="ignore")``, as the CPU graph runtime does, so numpy's scalar warnings
   (division by zero, NaN) do not surface from the simulator's threads.
 
-``reinterpret`` and ``uint64`` bit counts have no device form here and raise
-``Unsupported`` (the compile engine then runs the operators' reference kernels).
+``popcount``/``clz`` of ``uint64`` have no device form here and raise ``Unsupported`` (the
+compile engine then runs the operators' reference kernels).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from minitvm.backend.numba_cpu.expr_codegen import (
     Emitted,
     ExprEmitter,
     Unsupported,
+    dtype_range,
     float_literal,
     wrap,
 )
@@ -179,12 +180,31 @@ class CudaExprEmitter(ExprEmitter):
     def call(self, e: Call, kids: list[Emitted], depth: int, prelude: list[str]) -> Emitted:
         name = e.op.removeprefix("tir.")
         if name == "reinterpret":
-            raise Unsupported("tir.reinterpret on the CUDA target")
+            return self.reinterpret(e, kids[0], depth)
         if name in ("popcount", "clz") and e.args[0].dtype == "uint64":
             raise Unsupported(f"tir.{name} of uint64 on the CUDA target")
         if name in _PREDICATES and is_float(e.args[0].dtype):
             return Emitted(f"rt.{name}({kids[0].code})", (0, 1), depth)
         return super().call(e, kids, depth, prelude)
+
+    @override
+    def reinterpret(self, e: Call, x: Emitted, depth: int) -> Emitted:
+        """Integers of one width reinterpret as a cast does (two's complement); a float and
+        an integer of its width go through the ``rt`` bitcasts."""
+        src, to = e.args[0].dtype, e.dtype
+        if src == "bool" or to == "bool" or "float16" in (src, to):
+            raise Unsupported(f"reinterpret from {src} to {to} on the CUDA target")
+        if not is_float(src) and not is_float(to):
+            return self.cast(to, src, x, depth)
+        bits = "32" if "32" in src else "64"
+        if is_float(src):
+            code = f"rt.f{bits}_as_i{bits}({x.code})"
+            signed = f"int{bits}"
+            if to == signed:
+                return Emitted(code, dtype_range(to), depth)
+            return self.cast(to, signed, Emitted(code, dtype_range(signed), depth), depth)
+        narrow = f"np.int{bits}(np.int64({x.code}))"  # the source bits, as a signed integer
+        return Emitted(f"np.{to}(rt.i{bits}_as_f{bits}({narrow}))", None, depth)
 
 
 class CudaFuncEmitter(FuncEmitter):

@@ -7,6 +7,8 @@
   numba's simulator, which runs kernels as Python, they are numpy's ufuncs, which give NaN
   and infinities where Python's ``math`` raises; the kernels cast every result back to its
   dtype, so both agree with the CPU kernels within float tolerance.
+* ``f32_as_i32``, ``i32_as_f32``, ``f64_as_i64``, ``i64_as_f64`` reinterpret a scalar's
+  bits (libdevice's ``float_as_int``... on a GPU, numpy's ``view`` under the simulator);
 * ``fmax``/``fmin`` propagate NaN (as the CPU target's ``llvm.maximum`` does); ``isnan``,
   ``isinf``, ``isfinite`` are comparisons.
 * The integer helpers are the CPU target's (division and modulo by zero give 0, shifts by
@@ -27,7 +29,7 @@ from numba import config, cuda
 
 from minitvm.backend.numba_cpu import intrinsics as cpu
 
-__all__ = ["FLOAT_BINARY", "FLOAT_UNARY", "SIMULATED"]
+__all__ = ["BITCASTS", "FLOAT_BINARY", "FLOAT_UNARY", "SIMULATED"]
 
 SIMULATED = bool(getattr(config, "ENABLE_CUDASIM", 0))
 
@@ -73,17 +75,30 @@ FLOAT_BINARY: dict[str, tuple[str, Callable[..., Any]]] = {
 }
 
 
+BITCASTS: dict[str, tuple[str, Callable[..., Any]]] = {
+    # name: (libdevice function, simulator function), reinterpreting a scalar's bits.
+    "f32_as_i32": ("float_as_int", lambda x: np.float32(x).view(np.int32)),
+    "i32_as_f32": ("int_as_float", lambda x: np.int32(x).view(np.float32)),
+    "f64_as_i64": ("double_as_longlong", lambda x: np.float64(x).view(np.int64)),
+    "i64_as_f64": ("longlong_as_double", lambda x: np.int64(x).view(np.float64)),
+}
+
+
 def _define_float_functions() -> None:
     table = globals()
     if SIMULATED:
         for name, (_, sim) in (FLOAT_UNARY | FLOAT_BINARY).items():
             table[f"{name}_f32"] = table[f"{name}_f64"] = sim
+        for name, (_, sim) in BITCASTS.items():
+            table[name] = sim
         return
     from numba.cuda import libdevice
 
     for name, (dev, _) in (FLOAT_UNARY | FLOAT_BINARY).items():
         table[f"{name}_f64"] = getattr(libdevice, dev)
         table[f"{name}_f32"] = getattr(libdevice, dev + "f")
+    for name, (dev, _) in BITCASTS.items():
+        table[name] = getattr(libdevice, dev)
 
 
 _define_float_functions()
