@@ -19,6 +19,10 @@ with these differences:
 * **Explicit casts.** Every float operation and function call is cast back to its dtype
   (``np.float32(a * b)``), and float functions call the dtype's device function
   (``rt.exp_f32``), so float32 stays float32 on the GPU and in the simulator alike.
+* **Integers in int64.** As on the CPU, integers narrower than 64 bits are carried as int64
+  and wrapped after an operation that may leave their dtype; signed loads are widened
+  explicitly too (the simulator's loads are numpy scalars of the array's dtype), and a
+  value is made an int64 before it is wrapped (numpy refuses to wrap a Python int).
 * Under the simulator, which runs the kernel as Python, the body runs inside
   ``np.errstate(all="ignore")``, as the CPU graph runtime does, so numpy's scalar warnings
   (division by zero, NaN) do not surface from the simulator's threads.
