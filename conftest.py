@@ -1,8 +1,18 @@
-"""Test configuration shared by spec/ and conformance/: hypothesis profiles.
+"""Test configuration shared by spec/ and conformance/: hypothesis profiles, and numba's
+CUDA simulator.
 
 ``ci`` (the default) is derandomized and bounded so a run is repeatable and fits CI's budget;
 ``deep`` explores many more examples: ``pytest --hypothesis-profile=deep``.
+
+The numba-CUDA target's tests run its kernels on numba's simulator unless the environment
+says otherwise (``NUMBA_ENABLE_CUDASIM=0`` runs them on a GPU). numba reads the variable when
+it is first imported, so it is set here, before anything imports numba; the numba-CPU target
+is unaffected by it.
 """
+
+import os
+
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 from collections.abc import Iterator
 

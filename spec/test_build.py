@@ -96,8 +96,6 @@ def test_build_arguments() -> None:
     assert isinstance(func, relay.Function)
     with pytest.warns(DeprecationWarning, match="IRModule"):
         relay.build(func, "llvm", params=params)
-    with pytest.raises(TVMError, match="no compiled backend"):
-        relay.build(mod, "cuda")
     with pytest.raises(TVMError, match="graph executor"):
         relay.build(mod, "llvm", executor="aot")
     with pytest.raises(DiagnosticError, match="@main"):
@@ -213,7 +211,7 @@ def test_vm_runs_control_flow_and_graph_rejects_it() -> None:
     with pytest.raises(DiagnosticError, match="graph executor cannot run"):
         graph.evaluate()(3, data)
     cuda = relay.create_executor("graph", mod=mod, target="cuda")
-    assert type(cuda).__name__ == "Interpreter"
+    assert isinstance(cuda, GraphExecutor)
 
 
 @pytest.mark.spec("BUILD-4")

@@ -3,6 +3,7 @@ protocol for plugging a backend into the conformance checks, and result comparis
 
 from minitvm.testing.backend import (
     Backend,
+    CudaBackend,
     GraphBackend,
     InterpreterBackend,
     VMBackend,
@@ -13,6 +14,7 @@ from minitvm.testing.backend import (
 
 __all__ = [
     "Backend",
+    "CudaBackend",
     "GraphBackend",
     "InterpreterBackend",
     "VMBackend",

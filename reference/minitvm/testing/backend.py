@@ -5,7 +5,8 @@ flattened outputs of ``main`` (tuples depth first) as numpy arrays. The conforma
 checks backends against ``InterpreterBackend``, the oracle, with ``assert_results_match``:
 integer and bool results must be equal, float results equal within ``tolerance(dtype)``
 (NaN matching NaN). ``GraphBackend`` (``relay.build`` and the graph executor) and
-``VMBackend`` (``create_executor("vm")``) are minitvm's compiled backends; another project
+``VMBackend`` (``create_executor("vm")``) are minitvm's compiled backends, ``CudaBackend``
+the graph executor on the numba-CUDA target (a GPU, or numba's simulator); another project
 provides its own object and names it ``module:attr`` for ``load_backend``.
 """
 
@@ -26,6 +27,7 @@ from minitvm.runtime.ndarray import NDArray
 
 __all__ = [
     "Backend",
+    "CudaBackend",
     "GraphBackend",
     "InterpreterBackend",
     "VMBackend",
@@ -126,14 +128,23 @@ class GraphBackend:
     ) -> list[Array]:
         from minitvm import relay
         from minitvm.contrib.graph_executor import GraphModule
-        from minitvm.runtime.device import cpu
+        from minitvm.runtime.device import device
+        from minitvm.target import Target
 
         lib = relay.build(mod, self.target, params=params)
-        m = GraphModule(lib["default"](cpu(0)))
+        m = GraphModule(lib["default"](device(Target(self.target).kind.device_type, 0)))
         for key, value in inputs.items():
             m.set_input(key, value)
         m.run()
         return [m.get_output(i).numpy() for i in range(m.get_num_outputs())]
+
+
+@dataclass(frozen=True)
+class CudaBackend(GraphBackend):
+    """``relay.build`` for ``cuda`` and the graph executor on ``tvm.cuda(0)``."""
+
+    name: str = "numba-cuda"
+    target: str = "cuda"
 
 
 _FLOAT_TOLERANCE = {"float16": 1e-2, "float32": 1e-4, "float64": 1e-9}

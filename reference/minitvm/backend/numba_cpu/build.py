@@ -27,7 +27,7 @@ from minitvm.tir.function import PrimFunc
 from minitvm.tir.functor import walk_stmt
 from minitvm.tir.stmt import BufferStore
 
-__all__ = ["NumbaKernel", "build_prim_func"]
+__all__ = ["NumbaKernel", "build_prim_func", "check_args"]
 
 Array = npt.NDArray[Any]
 
@@ -76,15 +76,7 @@ class NumbaKernel:
 
     def check(self, args: list[Any]) -> None:
         """The interpreter's argument checks: count, dtypes, ranks and shapes."""
-        func = self.func
-        if len(args) != len(func.params):
-            raise DiagnosticError(
-                f"{self.name}: PrimFunc takes {len(func.params)} arguments, got {len(args)}"
-            )
-        sizes: dict[Var, int] = {}
-        for arr, buf in zip(args, func.param_buffers, strict=True):
-            if buf is not None:
-                _check_buffer(buf, arr, sizes)
+        check_args(self.func, self.name, args)
 
     def __call__(self, args: list[Any]) -> None:
         self.check(args)
@@ -110,6 +102,19 @@ class NumbaKernel:
     def run(self, *args: Array) -> None:
         """Call without the checks (the graph executor has checked shapes when planning)."""
         self.dispatcher(*args)
+
+
+def check_args(func: PrimFunc, name: str, args: list[Any]) -> None:
+    """The TIR interpreter's argument checks (count, dtypes, ranks, shapes), shared by the
+    compiled targets."""
+    if len(args) != len(func.params):
+        raise DiagnosticError(
+            f"{name}: PrimFunc takes {len(func.params)} arguments, got {len(args)}"
+        )
+    sizes: dict[Var, int] = {}
+    for arr, buf in zip(args, func.param_buffers, strict=True):
+        if buf is not None:
+            _check_buffer(buf, arr, sizes)
 
 
 def _check_buffer(buf: Buffer, arr: object, sizes: dict[Var, int]) -> None:

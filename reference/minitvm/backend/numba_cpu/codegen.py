@@ -65,7 +65,7 @@ from minitvm.tir.stmt import (
     is_true,
 )
 
-__all__ = ["KernelSource", "generate"]
+__all__ = ["FuncEmitter", "KernelSource", "bind_params", "generate"]
 
 MAX_INDENT = 90
 PARALLEL_CHUNKS = 256
@@ -121,13 +121,17 @@ class _Action:
 _Task = _StmtTask | _LineTask | _Action
 
 
-class _FuncEmitter:
+class FuncEmitter:
+    """Writes the statements of one kernel function (subclassed by the numba-CUDA target)."""
+
+    expr_class: type[ExprEmitter] = ExprEmitter
+
     def __init__(self, options: CompileOptions) -> None:
         self.options = options
         self.lines: list[str] = []
         self.used: set[str] = set(_RESERVED)
         self.scope = Scope()
-        self.expr = ExprEmitter(self.scope, self.fresh)
+        self.expr = self.expr_class(self.scope, self.fresh)
         self.parallel = False
         self.stack: list[_Task] = []
 
@@ -187,8 +191,9 @@ class _FuncEmitter:
 
     # --- the walk ---------------------------------------------------------------------------
 
-    def run(self, root: Stmt, indent: int) -> None:
-        self.push(_StmtTask(root, indent, False))
+    def run(self, root: Stmt, indent: int, in_loop: bool = False) -> None:
+        """Emit ``root``; ``in_loop`` keeps its loops serial."""
+        self.push(_StmtTask(root, indent, in_loop))
         while self.stack:
             task = self.stack.pop()
             match task:
@@ -259,7 +264,11 @@ class _FuncEmitter:
             where = f"store to {buf.name} is out of range"
             self.line(f"if not ({' & '.join(checks)}):", indent)
             self.line(f"raise IndexError({where!r})", indent + 1)
-        target = f"{array}[{', '.join(i.code for i in idx)}]" if idx else f"{array}[()]"
+        target = (
+            f"{array}[{', '.join(i.code for i in idx)}]"
+            if idx
+            else f"{array}[{self.expr.scalar_index}]"
+        )
         self.line(f"{target} = {_store_cast(value.code, buf.dtype)}", indent)
 
     def range_checks(self, buf: Buffer, array: str, idx: list[Emitted]) -> list[str]:
@@ -368,18 +377,24 @@ class _FuncEmitter:
             total *= e
         flat = self.fresh("fused")
         self.line(f"for {flat} in prange({total}):", indent)
+        self.unflatten(loops, flat, total, indent + 1)
+        return indent + 1
+
+    def unflatten(self, loops: list[For], flat: str, total: int, indent: int) -> None:
+        """Bind the variables of ``loops`` (constant extents, ``total`` iterations in all)
+        from the index ``flat`` of their flattened iteration space."""
         stride = total
-        for loop, extent in zip(loops, extents, strict=True):
+        for loop in loops:
+            extent = loop.extent.value if isinstance(loop.extent, IntImm) else 1
             stride //= extent
             lo = loop.min.value if isinstance(loop.min, IntImm) else 0
             expr = f"{flat} // {stride}" if stride > 1 else flat
             if extent * stride != total:
                 expr = f"({expr}) % {extent}" if stride > 1 else f"{expr} % {extent}"
             name = self.fresh(loop.loop_var.name_hint)
-            self.line(f"{name} = {expr}" + (f" + {lo}" if lo else ""), indent + 1)
+            self.line(f"{name} = {expr}" + (f" + {lo}" if lo else ""), indent)
             self.scope.names[loop.loop_var] = name
             self.scope.bounds[loop.loop_var] = (lo, lo + extent - 1)
-        return indent + 1
 
     def loop_header(self, loop: For, indent: int, fn: str = "range") -> int:
         lo = self.value(loop.min, indent)
@@ -432,7 +447,9 @@ class _FuncEmitter:
             idx = [self.value(i, indent).code for i in plan.indices]
             for buf, acc in zip(plan.buffers, accs, strict=True):
                 array = self.scope.arrays[buf.data]
-                target = f"{array}[{', '.join(idx)}]" if idx else f"{array}[()]"
+                target = (
+                    f"{array}[{', '.join(idx)}]" if idx else f"{array}[{self.expr.scalar_index}]"
+                )
                 self.line(f"{target} = {_store_cast(acc, buf.dtype)}", indent)
 
         return [_StmtTask(block.body, level, True), _Action(finish)]
@@ -452,8 +469,20 @@ def _decorator(options: CompileOptions, parallel: bool) -> str:
 
 def generate(func: PrimFunc, options: CompileOptions, name: str = "kernel") -> KernelSource:
     """The source of a numba kernel computing ``func`` (destination-passing style)."""
-    em = _FuncEmitter(options)
+    em = FuncEmitter(options)
     fname = em.fresh(name)
+    params, setup = bind_params(em, func)
+    for text in setup:
+        em.line(text, 1)
+    em.run(func.body, 1)
+    body = "\n".join(em.lines)
+    source = f"{_decorator(options, em.parallel)}\ndef {fname}({', '.join(params)}):\n{body}\n"
+    return KernelSource(fname, source, em.parallel, tuple(params))
+
+
+def bind_params(em: FuncEmitter, func: PrimFunc) -> tuple[list[str], list[str]]:
+    """Name the parameters of ``func`` in ``em``'s scope: the parameter names, and the lines
+    that give scalars their representation and bind symbolic dimensions."""
     params: list[str] = []
     setup: list[str] = []
     for p, buf in zip(func.params, func.param_buffers, strict=True):
@@ -472,12 +501,7 @@ def generate(func: PrimFunc, options: CompileOptions, name: str = "kernel") -> K
                 em.scope.names[dim] = dname
                 em.scope.bounds[dim] = (0, dtype_range(dim.dtype)[1])
                 setup.append(f"{dname} = {pname}.shape[{k}]")
-    for text in setup:
-        em.line(text, 1)
-    em.run(func.body, 1)
-    body = "\n".join(em.lines)
-    source = f"{_decorator(options, em.parallel)}\ndef {fname}({', '.join(params)}):\n{body}\n"
-    return KernelSource(fname, source, em.parallel, tuple(params))
+    return params, setup
 
 
 def _scalar_param(name: str, dtype: str) -> list[str]:

@@ -201,6 +201,9 @@ _ARITH: dict[type[BinaryOpExpr], str] = {Add: "+", Sub: "-", Mul: "*"}
 class ExprEmitter:
     """Emits expressions of one kernel; ``fresh(prefix)`` makes unique Python names."""
 
+    scalar_index = "()"
+    """The index of the element of a 0-d buffer."""
+
     def __init__(self, scope: Scope, fresh: Callable[[str], str]) -> None:
         self.scope = scope
         self.fresh = fresh
@@ -396,7 +399,7 @@ class ExprEmitter:
         parts = [
             self.clamp(i, buf, k, array, e.indices[k].dtype == "uint64") for k, i in enumerate(idx)
         ]
-        code = f"{array}[{', '.join(parts)}]" if parts else f"{array}[()]"
+        code = f"{array}[{', '.join(parts)}]" if parts else f"{array}[{self.scalar_index}]"
         if is_uint(buf.dtype) and buf.dtype != "uint64":
             code = f"np.int64({code})"
         bound = None if is_float(buf.dtype) else dtype_range(buf.dtype)

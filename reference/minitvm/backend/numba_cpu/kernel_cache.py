@@ -9,7 +9,9 @@ numba then keeps the compiled machine code next to it in ``__pycache__``, so a l
 importing the same kernel loads it instead of compiling it. Files are written once, through
 a temporary file and an atomic rename, so concurrent processes can share a directory.
 
-Within a process, imported kernels are kept in memory by digest.
+Within a process, imported kernels are kept in memory by digest. ``load_generated`` is the
+target-independent part: the numba-CUDA target stores its modules the same way, with its
+own header and key.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,7 +36,15 @@ from minitvm.backend.numba_cpu.codegen import KernelSource
 from minitvm.backend.numba_cpu.options import CompileOptions, cache_dir, disk_cache_enabled
 from minitvm.error import InternalError
 
-__all__ = ["CODEGEN_VERSION", "KernelModule", "load_kernel", "module_digest"]
+__all__ = [
+    "CODEGEN_VERSION",
+    "KernelModule",
+    "file_digest",
+    "load_generated",
+    "load_kernel",
+    "module_key",
+    "module_digest",
+]
 
 CODEGEN_VERSION = "1"
 """Bump when the meaning of generated code changes without its text changing."""
@@ -54,7 +65,7 @@ from minitvm.backend.numba_cpu import intrinsics as rt
 
 _lock = threading.Lock()
 _memory: dict[str, KernelModule] = {}
-_helper_digest: list[str] = []
+_file_digests: dict[str, str] = {}
 _scratch: list[Path] = []
 
 
@@ -71,25 +82,25 @@ class KernelModule:
         self.function: Any = getattr(module, name)
 
 
-def _helpers_digest() -> str:
-    if not _helper_digest:
-        text = Path(intrinsics.__file__).read_bytes()
-        _helper_digest.append(hashlib.sha256(text).hexdigest())
-    return _helper_digest[0]
+def file_digest(path: str) -> str:
+    """The digest of a helper module's text (part of the key of the kernels calling it)."""
+    digest = _file_digests.get(path)
+    if digest is None:
+        digest = _file_digests[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return digest
 
 
-def module_digest(kernel: KernelSource, options: CompileOptions) -> str:
+def module_key(parts: Sequence[str]) -> str:
+    """A digest of ``parts`` with the code generator and numba versions."""
     h = hashlib.sha256()
-    for part in (
-        CODEGEN_VERSION,
-        numba.__version__,
-        _helpers_digest(),
-        options.key(),
-        kernel.source,
-    ):
+    for part in (CODEGEN_VERSION, numba.__version__, *parts):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:24]
+
+
+def module_digest(kernel: KernelSource, options: CompileOptions) -> str:
+    return module_key((file_digest(intrinsics.__file__), options.key(), kernel.source))
 
 
 def _directory() -> Path:
@@ -116,12 +127,18 @@ def load_kernel(kernel: KernelSource, options: CompileOptions, doc: str = "") ->
     """The module defining ``kernel``: from memory, else imported from the cache directory
     (written there first when missing)."""
     digest = module_digest(kernel, options)
+    return load_generated(digest, _HEADER, kernel.source, kernel.name, doc)
+
+
+def load_generated(digest: str, header: str, source: str, entry: str, doc: str) -> KernelModule:
+    """The module ``header + source`` under ``digest`` (which must cover all of its text and
+    everything else that changes its meaning), defining the function ``entry``."""
     with _lock:
         cached = _memory.get(digest)
         if cached is not None:
             return cached
         safe_doc = (doc or "").replace('"""', "'''")
-        text = _HEADER.format(digest=digest, doc=safe_doc) + "\n" + kernel.source
+        text = header.format(digest=digest, doc=safe_doc) + "\n" + source
         name = f"minitvm_kernel_{digest}"
         path = _directory() / f"k_{digest}.py"
         _write_once(path, text)
@@ -131,6 +148,6 @@ def load_kernel(kernel: KernelSource, options: CompileOptions, doc: str = "") ->
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-        loaded = KernelModule(digest, module, path, text, kernel.name)
+        loaded = KernelModule(digest, module, path, text, entry)
         _memory[digest] = loaded
         return loaded

@@ -86,6 +86,8 @@ class GraphExecutorFactoryModule(Module):
         self.memory_plan = plan
 
     def _create(self, device: Device) -> GraphRuntime:
+        if device.device_type != self.target.kind.device_type:
+            raise TVMError(f"the graph was built for {self.target}, not for device {device}")
         return GraphRuntime(self.graph_json, self.lib, device, self.params)
 
     @override
@@ -126,7 +128,7 @@ def build(
     params: Mapping[str, object] | None = None,
     mod_name: str = "default",
 ) -> GraphExecutorFactoryModule:
-    """TVM's ``relay.build`` for the graph executor on the CPU."""
+    """TVM's ``relay.build`` for the graph executor, on the CPU or (``cuda``) a GPU."""
     from minitvm.relay.build_module import optimize
 
     if isinstance(ir_mod, Function):
@@ -142,7 +144,7 @@ def build(
     if kind not in (None, "graph"):
         raise TVMError(f"relay.build: minitvm has only the graph executor, not {kind!r}")
     tgt = _target(target)
-    if tgt.kind.device_type != 1:
+    if tgt.kind.device_type != 1 and tgt.kind.name != "cuda":
         raise TVMError(f"relay.build: no compiled backend for target {tgt}")
     if not ir_mod.contains_global_var("main"):
         raise DiagnosticError("relay.build: the module has no function named @main")

@@ -4,7 +4,9 @@ te_compiler.py``).
 
 ``lower(func, target)`` turns a ``Primitive`` function made by FuseOps into a
 ``CompiledFunc``: its TE graph (``te_lower``), scheduled (``schedule``), lowered with
-``te.create_prim_func`` and compiled by the target (``minitvm.backend.numba_cpu``). A
+``te.create_prim_func`` and compiled by the target (``minitvm.backend.numba_cpu``, or
+``minitvm.backend.numba_cuda`` for ``cuda``, whose library calls run a shared-memory tiled
+matrix product instead of numpy's BLAS). A
 library-call anchor (``externs``) splits the function into up to three steps: a prologue
 kernel computing the call's inputs that are not parameters (the im2col columns of a
 convolution), the call, and an epilogue kernel computing the outputs from the parameters and
@@ -18,18 +20,21 @@ target and the compile options; the kernels themselves are also cached on disk b
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from typing_extensions import override
 
-from minitvm.backend.numba_cpu.build import NumbaKernel, build_prim_func
+from minitvm.backend.numba_cpu.build import build_prim_func
 from minitvm.backend.numba_cpu.expr_codegen import Unsupported
+from minitvm.backend.numba_cpu.kernel_cache import KernelModule
 from minitvm.backend.numba_cpu.options import CompileOptions, current_options
+from minitvm.backend.numba_cuda.options import CudaOptions, current_cuda_options
 from minitvm.error import DiagnosticError, TVMError
 from minitvm.ir.structural import structural_equal
 from minitvm.ir.structural_hash import structural_hash
@@ -43,18 +48,36 @@ from minitvm.target import Target
 from minitvm.te.create_prim_func import create_prim_func
 from minitvm.te.graph import post_dfs_order
 from minitvm.te.tensor import PlaceholderOp, Tensor
+from minitvm.tir.function import PrimFunc
 from minitvm.topi.utils import get_const_int
 
-__all__ = ["CompileEngine", "CompiledFunc", "ExternStep", "KernelStep", "get"]
+__all__ = ["CompileEngine", "CompiledFunc", "ExternStep", "Kernel", "KernelStep", "get"]
 
 Array = npt.NDArray[Any]
 Slot = tuple[str, int]
 """Where a step finds an array: ``("in"|"out"|"tmp"|"const", index)``."""
 
 
+class Kernel(Protocol):
+    """A compiled PrimFunc, whatever the target: ``run`` takes its arrays unchecked."""
+
+    @property
+    def func(self) -> PrimFunc: ...
+
+    @property
+    def module(self) -> KernelModule: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def __call__(self, args: list[Any]) -> None: ...
+
+    def run(self, *args: Any) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class KernelStep:
-    kernel: NumbaKernel
+    kernel: Kernel
     args: tuple[Slot, ...]
 
 
@@ -117,7 +140,7 @@ class CompiledFunc:
                 step.call.run([pools[a][b] for a, b in step.args], pools[k][i])
 
     @property
-    def kernels(self) -> list[NumbaKernel]:
+    def kernels(self) -> list[Kernel]:
         return [s.kernel for s in self.steps if isinstance(s, KernelStep)]
 
     def get_source(self) -> str:
@@ -127,7 +150,8 @@ class CompiledFunc:
             if isinstance(s, KernelStep):
                 parts.append(s.kernel.module.source)
             else:
-                parts.append(f"# library call: {s.call.name} (numpy BLAS)\n")
+                how = "tiled CUDA matmul" if self.backend == "cuda" else "numpy BLAS"
+                parts.append(f"# library call: {s.call.name} ({how})\n")
         return "\n".join(parts) if parts else f"# {self.name}: {self.reason}\n"
 
     @override
@@ -175,7 +199,7 @@ def _regroup(flat: Any, ty: Type | None) -> Any:
 class _Planner:
     """Slots and steps of one function."""
 
-    def __init__(self, lowered: LoweredFunc, options: CompileOptions) -> None:
+    def __init__(self, lowered: LoweredFunc, options: CompileOptions | CudaOptions) -> None:
         self.lowered = lowered
         self.options = options
         self.slots: dict[Tensor, Slot] = {}
@@ -201,7 +225,13 @@ class _Planner:
         order = {t: k for k, t in enumerate(self.slots)}
         reads.sort(key=lambda t: order.get(t, len(order)))
         prim = create_prim_func([*reads, *scheduled]).with_attr("global_symbol", name)
-        kernel = build_prim_func(prim, self.options, name)
+        kernel: Kernel
+        if isinstance(self.options, CudaOptions):
+            from minitvm.backend.numba_cuda.build import build_cuda_prim_func
+
+            kernel = build_cuda_prim_func(prim, self.options, name)
+        else:
+            kernel = build_prim_func(prim, self.options, name)
         args = tuple(self.slots[t] for t in reads) + tuple(self.temp(t) for t in outs)
         return KernelStep(kernel, args)
 
@@ -215,6 +245,10 @@ class _Planner:
         if computed:
             steps.append(self.kernel(computed, f"{low.name}_prologue"))
         out_slot = self.temp(ext.output)
+        if isinstance(self.options, CudaOptions):
+            from minitvm.backend.numba_cuda.matmul import tiled_matmul
+
+            ext = dataclasses.replace(ext, run=tiled_matmul(ext.views))
         steps.append(ExternStep(ext, tuple(self.slots[t] for t in ext.inputs), out_slot))
         rest = [t for t in low.outputs if t is not ext.output]
         if rest:
@@ -234,9 +268,13 @@ class CompileEngine:
         if not isinstance(func, Function):
             raise DiagnosticError(f"lower: expected a relay.Function, got {type(func).__name__}")
         tgt = target if isinstance(target, Target) else Target(target)
-        if tgt.kind.device_type != 1:
+        options: CompileOptions | CudaOptions
+        if tgt.kind.device_type == 1:
+            options = current_options()
+        elif tgt.kind.name == "cuda":
+            options = current_cuda_options()
+        else:
             raise TVMError(f"the compile engine has no backend for target {tgt}")
-        options = current_options()
         key = (structural_hash(func), str(tgt), options.key())
         with self._lock:
             for known, compiled in self._cache.get(key, []):
@@ -246,9 +284,10 @@ class CompileEngine:
             self._cache.setdefault(key, []).append((func, compiled))
             return compiled
 
-    def _compile(self, func: Function, options: CompileOptions) -> CompiledFunc:
+    def _compile(self, func: Function, options: CompileOptions | CudaOptions) -> CompiledFunc:
+        use_blas = options.use_blas if isinstance(options, CompileOptions) else options.tiled_matmul
         try:
-            lowered = lower_to_te(func, options.use_blas)
+            lowered = lower_to_te(func, use_blas)
         except NotLowerable as exc:
             name = _fallback_name(func)
             return CompiledFunc(name, func, backend="interpreter", reason=exc.message)
@@ -258,7 +297,8 @@ class CompileEngine:
         except Unsupported as exc:
             return CompiledFunc(lowered.name, func, backend="interpreter", reason=exc.message)
         constants = [data for _, data in lowered.constants]
-        return CompiledFunc(lowered.name, func, steps, planner.temps, constants)
+        backend = "cuda" if isinstance(options, CudaOptions) else "numba"
+        return CompiledFunc(lowered.name, func, steps, planner.temps, constants, backend)
 
     def clear(self) -> None:
         with self._lock:

@@ -12,6 +12,10 @@ the columns of ``(N, C, R, S, OH, OW)`` (NCHW) or ``(N, OH, OW, R, S, C)`` (NHWC
 contiguous, so the product reads them as ``(N, C*R*S, OH*OW)`` or ``(N, OH*OW, R*S*C)``
 without copying. A 1x1 convolution with unit strides and no padding multiplies the data
 directly. Grouped convolutions are left to generated code.
+
+Every call is one (batched) matrix product: ``views(inputs, output)`` gives its operands and
+result as views ``out[b] = lhs[b] @ rhs[b]`` (2-d operands shared by every batch), which
+``run`` multiplies with numpy and another target may multiply its own way.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ __all__ = ["BLAS_OPS", "ExternCall", "make_extern"]
 
 Array = npt.NDArray[Any]
 Run = Callable[[list[Array], Array], None]
+Views = Callable[[list[Array], Array], tuple[Array, Array, Array]]
 
 BLAS_OPS = ("nn.dense", "nn.matmul", "nn.batch_matmul", "nn.conv1d", "nn.conv2d")
 _FLOATS = ("float32", "float64")
@@ -44,10 +49,23 @@ class ExternCall:
     """A library call computing ``output`` (a placeholder) from ``inputs`` (TE tensors)."""
 
     name: str
-    run: Run
+    views: Views
     inputs: tuple[Tensor, ...]
     output: Tensor
     flops: int
+    run: Run
+
+    @staticmethod
+    def product(
+        name: str, views: Views, inputs: tuple[Tensor, ...], output: Tensor, flops: int
+    ) -> ExternCall:
+        """The call computing the product ``views`` names with numpy's BLAS."""
+
+        def run(ins: list[Array], out: Array) -> None:
+            lhs, rhs, res = views(ins, out)
+            np.matmul(lhs, rhs, out=res)
+
+        return ExternCall(name, views, inputs, output, flops, run)
 
 
 def _get(attrs: object, name: str, default: object = None) -> Any:
@@ -86,10 +104,10 @@ def _dense(args: list[Tensor], output: Tensor) -> ExternCall:
     n = _shape(weight)[0]
     m = int(np.prod(_shape(data)[:-1], dtype=np.int64))
 
-    def run(ins: list[Array], out: Array) -> None:
-        np.matmul(ins[0].reshape(m, k), ins[1].T, out=out.reshape(m, n))
+    def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
+        return ins[0].reshape(m, k), ins[1].T, out.reshape(m, n)
 
-    return ExternCall("dense", run, (data, weight), output, 2 * m * n * k)
+    return ExternCall.product("dense", views, (data, weight), output, 2 * m * n * k)
 
 
 def _matmul(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall | None:
@@ -105,13 +123,13 @@ def _matmul(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> 
     m, n = out_shape[-2], out_shape[-1]
     batch = out_shape[0] if len(out_shape) == 3 else 1
 
-    def run(ins: list[Array], out: Array) -> None:
+    def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
         x = np.swapaxes(ins[0], -1, -2) if ta else ins[0]
         y = np.swapaxes(ins[1], -1, -2) if tb else ins[1]
-        np.matmul(x, y, out=out)
+        return x, y, out
 
     name = "batch_matmul" if op_name == "nn.batch_matmul" else "matmul"
-    return ExternCall(name, run, (a, b), output, 2 * batch * m * n * k)
+    return ExternCall.product(name, views, (a, b), output, 2 * batch * m * n * k)
 
 
 def _conv(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall | None:
@@ -146,18 +164,18 @@ def _conv(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> Ex
     flops = 2 * n * k * crs * ohw
     if nchw:
 
-        def run(ins: list[Array], out: Array) -> None:
+        def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
             w, x = ins
-            np.matmul(w.reshape(k, crs), x.reshape(n, crs, ohw), out=out.reshape(n, k, ohw))
+            return w.reshape(k, crs), x.reshape(n, crs, ohw), out.reshape(n, k, ohw)
 
     else:
 
-        def run(ins: list[Array], out: Array) -> None:
+        def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
             w, x = ins
-            np.matmul(x.reshape(n, ohw, crs), w.reshape(crs, k), out=out.reshape(n, ohw, k))
+            return x.reshape(n, ohw, crs), w.reshape(crs, k), out.reshape(n, ohw, k)
 
     del spatial_in
-    return ExternCall(f"conv{dims}d_im2col", run, (weight, cols), output, flops)
+    return ExternCall.product(f"conv{dims}d_im2col", views, (weight, cols), output, flops)
 
 
 def _im2col(

@@ -5,7 +5,9 @@ planned storage is one 64-byte aligned byte buffer, allocated once; every node o
 view of its storage with the output's shape and dtype, so running the graph allocates
 nothing but the kernels' own temporaries. ``run`` calls each operator node's function on the
 views of its inputs and outputs, in order; ``__nop`` nodes do nothing (their output is a
-view of their input's storage). Inputs are copied in by ``set_input``; ``get_output``
+view of their input's storage). On a CUDA device (a graph built for ``cuda``) the storage
+stays in host memory and each compiled function copies its arrays to the device and its
+outputs back (``numba_cuda.build``). Inputs are copied in by ``set_input``; ``get_output``
 returns an NDArray over the output's storage, as TVM does, which the next run overwrites.
 """
 
@@ -24,6 +26,7 @@ from minitvm.relay.backend.compile_engine import CompiledFunc
 from minitvm.relay.backend.graph_codegen import NOP
 from minitvm.relay.backend.graph_json import ParsedGraph, parse
 from minitvm.relay.backend.profiler import KernelProfile, Report
+from minitvm.runtime import cuda_available
 from minitvm.runtime.device import Device, cpu
 from minitvm.runtime.module import Module
 from minitvm.runtime.ndarray import NDArray
@@ -85,8 +88,11 @@ class GraphRuntime(Module):
     ) -> None:
         self.graph: ParsedGraph = parse(graph_json)
         self.device = device or cpu(0)
-        if self.device.device_type != 1:
-            raise TVMError(f"the graph executor runs on the CPU, not {self.device}")
+        if self.device.device_type == 2 and not cuda_available():
+            raise TVMError(
+                f"graph executor: no CUDA device for {self.device} (without a GPU, set "
+                "NUMBA_ENABLE_CUDASIM=1 before numba is imported to use numba's simulator)"
+            )
         g = self.graph
         sizes: dict[int, int] = {}
         for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):

@@ -142,7 +142,7 @@ def create_executor(
             raise DiagnosticError("create_executor: params need a Relay function @main")
         mod = mod.copy()
         mod["main"] = bind_params_by_name(main, params)
-    if kind != "debug" and target.kind.device_type == 1:
+    if kind != "debug" and (target.kind.device_type == 1 or target.kind.name == "cuda"):
         from minitvm.relay.backend.executors import GraphExecutor, VMExecutor
 
         compiled = GraphExecutor if kind == "graph" else VMExecutor
