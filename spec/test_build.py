@@ -333,3 +333,33 @@ def test_conformance_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "FAIL regressions: zero.rly" in capsys.readouterr().out
     assert main([*common, "--backend", "no_such_module:x"]) == 2
     assert "cannot import backend module" in capsys.readouterr().err
+
+
+class Crashing:
+    """A backend that crashes on every program (for the conformance runner's tests)."""
+
+    name = "crashing"
+
+    def run(
+        self,
+        mod: tvm.IRModule,
+        inputs: Mapping[str, Array],
+        params: Mapping[str, Array] | None = None,
+    ) -> list[Array]:
+        raise KeyError("a bug in the backend")
+
+
+@pytest.mark.spec("BUILD-7")
+def test_a_crashing_backend_fails_its_cases(tmp_path: Path) -> None:
+    from minitvm.testing.conformance import run_conformance
+
+    (tmp_path / "one.rly").write_text(
+        tvm.IRModule.from_expr(
+            relay.Function([relay.var("x", shape=(2,))], relay.const(1.0))
+        ).astext()
+    )
+    np.savez(tmp_path / "one.npz", x=np.zeros(2, F32))
+    out = io.StringIO()
+    (result,) = run_conformance(Crashing(), "ci", 0, tmp_path, out, ("regressions",))
+    assert (result.passed, result.failed) == (0, 1)
+    assert "KeyError" in result.failures[0]

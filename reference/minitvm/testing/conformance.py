@@ -99,6 +99,8 @@ class _Runner:
             got = self.backend.run(mod, inputs)
         except DiagnosticError as exc:
             return "unsupported", exc.message
+        except Exception as exc:  # a crash of the backend is a failed case, not the run's end
+            return "fail", f"{type(exc).__name__}: {exc}".splitlines()[0]
         try:
             assert_results_match(got, want, self.backend.name)
         except AssertionError as exc:
