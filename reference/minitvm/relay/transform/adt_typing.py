@@ -86,6 +86,10 @@ class AdtTyping:
         stack: list[Type] = [ty]
         while stack:
             t = stack.pop()
+            if id(t) in self._checked and t is not ty:  # a shared subtype is checked once
+                continue
+            self._checked.add(id(t))
+            self._keep.append(t)
             if isinstance(t, TypeCall):
                 self._check_call(t, where)
                 stack.extend(t.args)
