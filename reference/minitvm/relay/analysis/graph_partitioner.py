@@ -314,6 +314,7 @@ class GraphPartitioner:
             if group.pattern == OpPattern.OPAQUE or dom_parent is None:
                 continue
             parent_group = groups[dom_parent]
+            fcond: PathCondition | None
             if phase == 2:
                 fcond = _injective if _may_fuse_into_tuple(group, parent_group) else None
             elif group.find_root() is parent_group.find_root():
