@@ -113,6 +113,7 @@ def _checked_type(expr: Expr) -> Type:
 
 class _FuseMutator(ExprMutator):
     def __init__(self, groups: dict[Expr, Group], link_params: bool) -> None:
+        """``groups``: the fused group (a union-find root) of each dataflow node."""
         super().__init__()
         self.groups = groups
         self.link_params = link_params
@@ -120,8 +121,7 @@ class _FuseMutator(ExprMutator):
         self.stop_fusion = Op.get("annotation.stop_fusion")
 
     def group_of(self, expr: Expr) -> Group | None:
-        group = self.groups.get(expr)
-        return None if group is None else group.find_root()
+        return self.groups.get(expr)
 
     @override
     def visit_children(self, expr: Expr) -> bool:
@@ -237,7 +237,7 @@ def fuse_ops(
     graph = create_indexed_forward_graph(expr)
     partitioner = GraphPartitioner(fuse_opt_level, max_fuse_depth, max_function_args)
     groups = partitioner.partition(graph)
-    group_map = {node.ref: groups[node.index] for node in graph.post_dfs_order}
+    group_map = {node.ref: groups[node.index].find_root() for node in graph.post_dfs_order}
     return _FuseMutator(group_map, link_params).visit(expr)
 
 
