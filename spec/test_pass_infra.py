@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from typing_extensions import override
 
@@ -238,3 +240,33 @@ def test_print_ir(capsys: pytest.CaptureFixture[str]) -> None:
     printed = capsys.readouterr().out
     assert "PrintIR(here)" in printed
     assert "def @main" in printed
+
+
+@pytest.mark.spec("PASS-11")
+def test_collector_paused_during_a_pass() -> None:
+    seen: list[bool] = []
+
+    @tvm.transform.module_pass(opt_level=0, name="Probe")
+    def probe(mod: IRModule, ctx: PassContext) -> IRModule:
+        seen.append(gc.isenabled())
+        return mod
+
+    @tvm.transform.module_pass(opt_level=0, name="Fails")
+    def fails(mod: IRModule, ctx: PassContext) -> IRModule:
+        seen.append(gc.isenabled())
+        raise TVMError("fails")
+
+    assert gc.isenabled()
+    tvm.transform.Sequential([probe, probe])(_mod())
+    assert seen == [False, False]
+    assert gc.isenabled()
+    with pytest.raises(TVMError, match="fails"):
+        fails(_mod())
+    assert seen[-1] is False
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        probe(_mod())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

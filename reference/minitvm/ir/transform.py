@@ -12,12 +12,17 @@ order with TVM's enablement rule:
 
 Calling a pass directly (``pass(mod)``) ignores the enablement rule but still runs the
 current context's instruments.
+
+Python's cyclic garbage collector is paused while a pass transforms a module (see
+``_collector_paused``).
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
@@ -216,6 +221,29 @@ _DEFAULT_CONTEXT = PassContext()
 _P = TypeVar("_P", bound="Pass")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration of a pass.
+
+    A pass allocates a number of objects proportional to the program, and they all survive
+    (they are the new program). Each allocation burst triggers a collection, and the oldest
+    generation's collections rescan the whole heap, program included: on a chain of 100,000
+    nodes they took half of FuseOps' time, and the time per node doubled from 1,000 nodes.
+    They find nothing, since program nodes are immutable trees and DAGs (a collection right
+    after InferType, SimplifyInference, FoldConstant or FuseOps on ResNet-50 finds no
+    unreachable object). Memory is still freed by reference counting; a user's pass that
+    makes cycles keeps them until it ends. The collector resumes, and at its next collection
+    examines the survivors once, when the outermost pass returns or raises."""
+    if not gc.isenabled():  # a nested pass, or the caller paused it
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 # --- passes -----------------------------------------------------------------------------
 
 
@@ -239,7 +267,8 @@ class Pass:
         info = self.info
         if not ctx._before(mod, info):
             return mod
-        new_mod = self.transform_module(mod, ctx)
+        with _collector_paused():
+            new_mod = self.transform_module(mod, ctx)
         ctx._after(new_mod, info)
         return new_mod
 

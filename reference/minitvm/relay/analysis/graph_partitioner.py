@@ -298,49 +298,49 @@ class GraphPartitioner:
         return False
 
     def _run_fuse(self, graph: IndexedForwardGraph, tree: DominatorTree, phase: int) -> None:
+        """One sweep. TVM checks the size limits before the phase's own conditions; the
+        checks are independent (the counts change nothing a condition reads, and the
+        postponement an argument count may set only matters to a merge), so the cheap
+        conditions that refuse a merge outright run first, and most nodes of a program that
+        is already fused never pay for a count."""
+        groups = self.groups
         for index in range(len(graph.post_dfs_order)):
             self._postpone_node = None
             if index in self._postponed:
                 self._run_postponed(index, tree)
-            group = self.groups[index]
+            group = groups[index]
             dom = tree.nodes[index]
-            if group.pattern == OpPattern.OPAQUE or dom.parent is None:
+            dom_parent = dom.parent
+            if group.pattern == OpPattern.OPAQUE or dom_parent is None:
                 continue
-            if self._too_big(index, dom.parent):
-                continue
+            parent_group = groups[dom_parent]
+            fcond: PathCondition | None
             if phase == 2:
-                self._fuse_into_tuple(index, dom.parent)
+                fcond = _injective if _may_fuse_into_tuple(group, parent_group) else None
+            elif group.find_root() is parent_group.find_root():
+                continue  # already fused with its post-dominator
+            elif parent_group.pattern == OpPattern.TUPLE:
+                continue  # phases 0 and 1 do not fuse into a tuple
             else:
-                self._fuse(index, dom.parent, dom.pattern, phase)
+                fcond = _path_condition(group.pattern, dom.pattern, phase)
+            if fcond is None or self._too_big(index, dom_parent):
+                continue
+            if self._check_path(index, dom_parent, fcond):
+                self._commit_fuse(index, dom_parent)
 
-    def _fuse_into_tuple(self, index: int, dom_parent: int) -> None:
-        group = self.groups[index]
-        if group.pattern > OpPattern.INJECTIVE:
-            return
-        parent_group = self.groups[dom_parent]
-        root_group = parent_group.find_root()
-        # A tuple that is the root of its group (an output tuple) is never fused into.
-        if root_group.pattern == OpPattern.TUPLE:
-            return
-        # The tuple has joined an injective consumer; the check keeps two intermediate
-        # tuples apart.
-        if (
-            parent_group.pattern == OpPattern.TUPLE
-            and root_group.pattern <= OpPattern.INJECTIVE
-            and self._check_path(index, dom_parent, _injective)
-        ):
-            self._commit_fuse(index, dom_parent)
 
-    def _fuse(self, index: int, dom_parent: int, dom_pattern: OpPattern, phase: int) -> None:
-        group = self.groups[index]
-        parent_group = self.groups[dom_parent]
-        if group.find_root() is parent_group.find_root():
-            return
-        if parent_group.pattern == OpPattern.TUPLE:
-            return
-        fcond = _path_condition(group.pattern, dom_pattern, phase)
-        if fcond is not None and self._check_path(index, dom_parent, fcond):
-            self._commit_fuse(index, dom_parent)
+def _may_fuse_into_tuple(group: Group, parent_group: Group) -> bool:
+    """Phase 2's conditions before its path check: an injective node joins a tuple that has
+    joined an injective consumer (a tuple that is the root of its group, an output tuple, is
+    never fused into). The path check then keeps two intermediate tuples apart."""
+    if group.pattern > OpPattern.INJECTIVE:
+        return False
+    root_group = parent_group.find_root()
+    return (
+        root_group.pattern != OpPattern.TUPLE
+        and parent_group.pattern == OpPattern.TUPLE
+        and root_group.pattern <= OpPattern.INJECTIVE
+    )
 
 
 def _path_condition(pattern: OpPattern, dom_pattern: OpPattern, phase: int) -> PathCondition | None:

@@ -107,8 +107,8 @@ def _tensor_type(expr: Expr) -> TensorType | None:
 
 
 def _constant_pattern(const: Constant) -> OpPattern:
-    arr = const.data.numpy()
-    if arr.ndim == 0 and str(arr.dtype) in _SIMPLE_CONST_DTYPES:
+    data = const.data  # its shape and dtype only: ``numpy()`` would copy a whole weight
+    if not data.shape and data.dtype in _SIMPLE_CONST_DTYPES:
         return OpPattern.ELEMWISE
     return OpPattern.OPAQUE
 

@@ -18,7 +18,10 @@ program from the partition (TVM's ``FuseMutator``):
 
 Constants from another group become parameters unless ``relay.FuseOps.link_params`` is set.
 The rewrite is a post-order ``ExprMutator`` (iterative). FuseOps is a function pass at
-opt_level 0 that requires InferType and type-checks its result.
+opt_level 0 that requires InferType and type-checks its result. Fusion changes no
+expression's type, so every node the rewrite builds carries its type already (the fused
+function's is made from its parameters' and result's): the type check that follows then
+keeps these nodes instead of rebuilding them.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ from minitvm.ir.attrs import DictAttrs
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import PassContext, register_config, register_pass
-from minitvm.ir.type import TensorType, Type
+from minitvm.ir.type import FuncType, TensorType, Type
 from minitvm.relay.analysis.graph_partitioner import GraphPartitioner, Group
 from minitvm.relay.analysis.indexed_graph import create_indexed_forward_graph
-from minitvm.relay.expr import Call, Constant, Expr, Tuple, TupleGetItem, Var
+from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem, Var
 from minitvm.relay.expr_functor import ExprMutator, rebuild
 from minitvm.relay.function import Function
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
@@ -78,7 +81,8 @@ class _GroupInfo:
     def param_for(self, arg: Expr, ty: Type) -> Var:
         param = self.slot.get(arg)
         if param is None:
-            param = self.slot[arg] = Var(f"p{len(self.params)}", ty)
+            param = Var(f"p{len(self.params)}", ty, checked_type_=ty)
+            self.slot[arg] = param
             self.params.append(param)
             self.arguments.append(arg)
             if not isinstance(ty, TensorType):
@@ -109,6 +113,7 @@ def _checked_type(expr: Expr) -> Type:
 
 class _FuseMutator(ExprMutator):
     def __init__(self, groups: dict[Expr, Group], link_params: bool) -> None:
+        """``groups``: the fused group (a union-find root) of each dataflow node."""
         super().__init__()
         self.groups = groups
         self.link_params = link_params
@@ -116,27 +121,42 @@ class _FuseMutator(ExprMutator):
         self.stop_fusion = Op.get("annotation.stop_fusion")
 
     def group_of(self, expr: Expr) -> Group | None:
-        group = self.groups.get(expr)
-        return None if group is None else group.find_root()
+        return self.groups.get(expr)
 
     @override
     def visit_children(self, expr: Expr) -> bool:
         return not _skipped(expr)
 
+    def rebuilt(self, expr: Expr) -> Expr:
+        """``expr`` over its rewritten children, with its type (which fusion keeps)."""
+        new = rebuild(expr, self.visit)
+        if new is not expr:
+            # A node just built, that nothing else holds yet.
+            object.__setattr__(new, "checked_type_", expr.checked_type_)
+        return new
+
     @override
     def visit_function(self, func: Function) -> Expr:
         if _skipped(func):
             return func
-        return rebuild(func, self.visit)
+        return self.rebuilt(func)
+
+    @override
+    def visit_let(self, let: Let) -> Expr:
+        return self.rebuilt(let)
+
+    @override
+    def visit_if(self, ite: If) -> Expr:
+        return self.rebuilt(ite)
 
     @override
     def visit_call(self, call: Call) -> Expr:
         op = call.op
         if not isinstance(op, Op):
-            return rebuild(call, self.visit)
+            return self.rebuilt(call)
         definition = op.definition
         if definition.non_computational and definition.get_extra("FTVMQnnCanonicalize") is None:
-            return rebuild(call, self.visit)
+            return self.rebuilt(call)
         if op is self.stop_fusion:
             return self.visit(call.args[0])
         group = self.group_of(call)
@@ -144,7 +164,8 @@ class _FuseMutator(ExprMutator):
             raise DiagnosticError(f"FuseOps: call of {op.name} is outside the fused dataflow")
         args = self.new_arguments(call.args, group)
         self.info[group].add_call(op)
-        new_call = Call(op, args, call.attrs, call.type_args, call.span)
+        ty = call.checked_type_
+        new_call = Call(op, args, call.attrs, call.type_args, call.span, checked_type_=ty)
         if group.root_ref is call:
             return self.make_function(group, _checked_type(call), new_call)
         return new_call
@@ -153,22 +174,22 @@ class _FuseMutator(ExprMutator):
     def visit_tuple(self, tup: Tuple) -> Expr:
         group = self.group_of(tup)
         if group is None or group.root_ref is tup:
-            return rebuild(tup, self.visit)
+            return self.rebuilt(tup)
         fields = self.new_arguments(tup.fields, group)
-        return Tuple(fields, tup.span)
+        return Tuple(fields, tup.span, checked_type_=tup.checked_type_)
 
     @override
     def visit_tuple_getitem(self, item: TupleGetItem) -> Expr:
         group = self.group_of(item)
         if group is None:
-            return rebuild(item, self.visit)
+            return self.rebuilt(item)
         new_tuple = self.new_arguments((item.tuple_value,), group)[0]
-        new_item = TupleGetItem(new_tuple, item.index)
+        new_item = TupleGetItem(new_tuple, item.index, checked_type_=item.checked_type_)
         if group.root_ref is not item:
             return new_item
         if self.group_of(item.tuple_value) is not group:
             # Projection out of a tuple made elsewhere (by an opaque call): nothing to fuse.
-            return rebuild(item, self.visit)
+            return self.rebuilt(item)
         return self.make_function(group, _checked_type(item), new_item)
 
     def new_arguments(self, args: Sequence[Expr], group: Group) -> list[Expr]:
@@ -192,8 +213,9 @@ class _FuseMutator(ExprMutator):
             attrs = _NO_CALL
         else:
             attrs = _RESHAPE_ONLY if info.reshape_only else _PRIMITIVE
-        func = Function(info.params, body, ret_type, (), attrs)
-        return Call(func, info.arguments)
+        func_type = FuncType([p.checked_type for p in info.params], ret_type)
+        func = Function(info.params, body, ret_type, (), attrs, checked_type_=func_type)
+        return Call(func, info.arguments, checked_type_=ret_type)
 
 
 # Attributes are immutable values: every fused function can share them.
@@ -215,7 +237,7 @@ def fuse_ops(
     graph = create_indexed_forward_graph(expr)
     partitioner = GraphPartitioner(fuse_opt_level, max_fuse_depth, max_function_args)
     groups = partitioner.partition(graph)
-    group_map = {node.ref: groups[node.index] for node in graph.post_dfs_order}
+    group_map = {node.ref: groups[node.index].find_root() for node in graph.post_dfs_order}
     return _FuseMutator(group_map, link_params).visit(expr)
 
 
