@@ -665,8 +665,8 @@ def test_nat_and_core() -> None:
     core = IRModule().import_from_std("core.rly")
     storage = core[core.get_global_type_var("Storage")]
     assert storage.constructors == ()
-    with pytest.raises(DiagnosticError, match=r"no standard library file 'gradient\.rly'"):
-        IRModule().import_from_std("gradient.rly")
+    with pytest.raises(DiagnosticError, match=r"no standard library file 'gradients\.rly'"):
+        IRModule().import_from_std("gradients.rly")
 
 
 # --- structural equality, visitors, analyses ---------------------------------------------------
@@ -946,3 +946,29 @@ def test_inline_fold_and_fuse_with_adts() -> None:
     for m in (typed, inlined, folded, fused):
         got = relay.create_executor(mod=m).evaluate()(data)
         assert float(got.numpy()) == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.spec("PARSE-20")
+def test_gradient_cells_skip_zeros_and_ones() -> None:
+    mod = IRModule()
+    mod.import_from_std("gradient.rly")
+    raw, one, zero = ctors(mod, "GradCell")
+    assert [k.name_hint for k in (raw, one, zero)] == ["Raw", "One", "Zero"]
+    x, y = relay.var("x", I32), relay.var("y", I32)
+    add = relay.Function([x, y], relay.add(x, y))
+    mul = relay.Function([x, y], relay.multiply(x, y))
+    unit = relay.Function([], c(1))
+    nothing = relay.Function([], c(0))
+    gv = mod.get_global_var
+    value = gv("FromGradCell")
+
+    def read(cell: Expr) -> int:
+        return int(run(mod, value(cell)).numpy())
+
+    assert read(gv("AddGradCell")(add, raw(c(3)), raw(c(4)))) == 7
+    assert read(gv("AddGradCell")(add, zero(nothing), raw(c(4)))) == 4
+    assert read(gv("MultiplyGradCell")(mul, raw(c(3)), raw(c(4)))) == 12
+    assert read(gv("MultiplyGradCell")(mul, one(unit), raw(c(5)))) == 5
+    kept = run(mod, gv("MultiplyGradCell")(mul, raw(c(5)), zero(nothing)))
+    assert isinstance(kept, ConstructorValue)
+    assert kept.constructor.name_hint == "Zero"

@@ -7,9 +7,9 @@ its definitions are added to the module, which is changed in place as in TVM; ea
 imported at most once per module. The result is the module type checked.
 
 minitvm ships ``core.rly`` (``extern type Storage``), ``prelude.rly`` (List, Option, Tree and
-their functions) and ``nat.rly`` (Peano naturals), written for minitvm with TVM's names and
-behaviour. ``nat.rly`` uses the prelude's lists, so importing it imports ``prelude.rly``
-first (TVM leaves that to the caller).
+their functions), ``nat.rly`` (Peano naturals) and ``gradient.rly`` (the lazy gradient cells),
+written for minitvm with TVM's names and behaviour. ``nat.rly`` uses the prelude's lists, so
+importing it imports ``prelude.rly`` first (TVM leaves that to the caller).
 """
 
 from __future__ import annotations
