@@ -14,8 +14,9 @@ from conformance.inference_nets import inference_nets
 from conformance.pass_properties import check_pass, main_of
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
+from minitvm.relay.adt import Constructor
 from minitvm.relay.build_module import bind_params_by_name
-from minitvm.relay.expr import Call, Constant, Expr, If, Let, Tuple, TupleGetItem
+from minitvm.relay.expr import Call, Constant, Expr, If, Let, RefRead, RefWrite, Tuple, TupleGetItem
 from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
 from minitvm.relay.testing.program_gen import GenConfig, Program, programs
@@ -53,14 +54,28 @@ def _is_constant(e: Expr) -> bool:
     return True
 
 
+def _may_have_effect(expr: Expr) -> bool:
+    """Whether evaluating ``expr`` may read or write a reference: it reads or writes one, or
+    calls something other than an operator or a constructor (outside nested functions)."""
+    for node in iter_post_order(expr, lambda e: not isinstance(e, Function)):
+        if isinstance(node, RefRead | RefWrite):
+            return True
+        if isinstance(node, Call) and not isinstance(node.op, Op | Constructor):
+            return True
+    return False
+
+
 def _foldable(node: Expr) -> bool:
     """Whether FoldConstant would still rewrite ``node`` (FOLD-1..4)."""
     if isinstance(node, Let):
         return isinstance(node.value, Constant)
     if isinstance(node, If):
         return isinstance(node.cond, Constant)
-    if isinstance(node, TupleGetItem):
-        return isinstance(node.tuple_value, Tuple)
+    if isinstance(node, TupleGetItem):  # the other fields are dropped: they must be pure
+        fields = node.tuple_value.fields if isinstance(node.tuple_value, Tuple) else None
+        return fields is not None and not any(
+            _may_have_effect(f) for i, f in enumerate(fields) if i != node.index
+        )
     if not isinstance(node, Call) or not isinstance(node.op, Op) or not node.args:
         return False
     definition = node.op.definition

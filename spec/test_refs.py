@@ -441,6 +441,15 @@ def test_fold_constant_never_folds_references() -> None:
     folded = FoldConstant()(InferType()(IRModule.from_expr(keep)))
     assert as_int(relay.create_executor(mod=folded).evaluate()()) == 14
     assert Feature.fRefWrite in detect_feature(folded)
+    # The projected field itself may have an effect: it is kept, the tuple goes.
+    write = relay.RefWrite(s, c(9))
+    projected = relay.Function(
+        [], relay.Let(s, relay.RefCreate(c(0)), relay.TupleGetItem(relay.Tuple([write, c(5)]), 0))
+    )
+    main = FoldConstant()(InferType()(IRModule.from_expr(projected)))["main"]
+    assert isinstance(main, relay.Function)
+    assert isinstance(main.body, relay.Let)
+    assert isinstance(main.body.body, relay.RefWrite)
 
 
 @pytest.mark.spec("REF-7")

@@ -265,3 +265,20 @@ def test_deep_chains() -> None:
     let = simplify_inference(body)
     assert isinstance(let, relay.Let)
     assert let.value is x
+
+
+@pytest.mark.spec("SIMPINF-4")
+def test_group_norm_of_an_empty_tensor() -> None:
+    x = relay.var("x", shape=(1, 0))
+    gamma, beta = relay.var("gamma", shape=(0,)), relay.var("beta", shape=(0,))
+    norm = relay.nn.group_norm(x, gamma, beta, num_groups=1, center=False, scale=False)
+    out = SimplifyInference()(IRModule.from_expr(relay.Function([x, gamma, beta], norm)))
+    main = out["main"]
+    assert isinstance(main, relay.Function)
+    assert isinstance(main.body, relay.Call)
+    assert main.body.attrs.allowzero  # type: ignore[union-attr]
+    empty = np.zeros((1, 0), "float32")
+    result = relay.create_executor(mod=out).evaluate()(
+        empty, np.zeros(0, "float32"), np.zeros(0, "float32")
+    )
+    assert result.numpy().shape == (1, 0)

@@ -160,7 +160,7 @@ def _mutants(sampler: OpSampler, valid: st.SearchStrategy[OpCall]) -> st.SearchS
     def mutate(draw: st.DrawFn) -> OpCall:
         call = draw(valid)
         kinds = ["arity"]
-        if call.args:
+        if call.args and not sampler.any_kind:
             kinds.append("kind")
         if Op.get(call.op).definition.attrs_type is not None:
             kinds.append("attrs")

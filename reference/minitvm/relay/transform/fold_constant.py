@@ -213,8 +213,10 @@ class _ConstantFolder:
                 if (
                     isinstance(value, Tuple)
                     and 0 <= node.index < len(value.fields)
-                    and not any(f in self.effects for f in value.fields)
-                ):
+                    and not any(
+                        f in self.effects for i, f in enumerate(value.fields) if i != node.index
+                    )
+                ):  # the other fields are dropped, so they must have no effect
                     return value.fields[node.index]
                 return rebuild(node, self.get)
             case Let():

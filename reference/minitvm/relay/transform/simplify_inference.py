@@ -154,8 +154,9 @@ def group_norm_to_infer(call: Call, ty: TensorType) -> Expr:
             if i > axis:
                 reduced.append(i + 1)
             grouped.append(extent)
-    out = _normalize(reshape(data, grouped), tuple(reduced), ty.dtype, attrs.epsilon)
-    out = reshape(out, list(ty.shape))
+    empty = 0 in ty.shape  # a literal 0 extent, not reshape's "copy this dimension"
+    out = _normalize(reshape(data, grouped, empty), tuple(reduced), ty.dtype, attrs.epsilon)
+    out = reshape(out, list(ty.shape), empty)
     return _scale_center(out, gamma, beta, ndim, axis, attrs.scale, attrs.center)
 
 

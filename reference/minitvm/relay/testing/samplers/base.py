@@ -125,13 +125,15 @@ class OpSampler:
     ``accepts`` lists the dtypes the first tensor argument may have (the generic invalid
     variant draws one outside it). ``bounded`` promises that when every argument is a float
     tensor holding values in ``[-1, 1]``, every float result does too (a program generator
-    then needs no guard before the next operator).
+    then needs no guard before the next operator). ``any_kind`` says the operator takes a
+    tuple wherever it takes a tensor (TVM's Identity relation), so passing one is no error.
     """
 
     valid: SampleFn
     invalid: tuple[SampleFn, ...] = ()
     accepts: tuple[str, ...] = ALL
     bounded: bool = False
+    any_kind: bool = False
 
 
 # --- shared strategies -------------------------------------------------------------------------

@@ -263,7 +263,7 @@ def _samplers() -> dict[str, OpSampler]:
         "where": OpSampler(_where, (_where_bad,), bounded=True),
         "collapse_sum_like": OpSampler(_collapse_sum_like, (_collapse_sum_like_bad,)),
         "collapse_sum_to": OpSampler(_collapse_sum_to, (_collapse_sum_to_bad,)),
-        "annotation.stop_fusion": OpSampler(_stop_fusion, bounded=True),
+        "annotation.stop_fusion": OpSampler(_stop_fusion, bounded=True, any_kind=True),
     }
 
 
