@@ -894,8 +894,37 @@ def test_run_opt_pass_and_run_infer_type() -> None:
     assert func.checked_type == relay.FuncType([ann(x)], ann(x))
     twice = testing.run_opt_pass(body, [InferType(), InferType()])
     assert twice.checked_type == ann(x)
-    with pytest.raises(TVMError, match="prelude"):
-        testing.run_opt_pass(body, InferType(), import_prelude=True)
+    with_prelude = testing.run_opt_pass(body, InferType(), import_prelude=True)
+    assert with_prelude.checked_type == ann(x)
+
+
+@pytest.mark.spec("TY-18")
+def test_prelude_and_nat_helpers() -> None:
+    from minitvm.relay.prelude import Prelude
+
+    p = Prelude()
+    assert p.get_type("List") is p.l
+    assert (p.cons.name_hint, p.nil.name_hint, p.some.name_hint, p.rose.name_hint) == (
+        "Cons",
+        "Nil",
+        "Some",
+        "Rose",
+    )
+    assert p.get_ctor("Option", "None") is p.none
+    assert p.get_global_var("length") is p.length
+    assert p.get_name("tensor", "float32") == "tensor_float32"
+    one, two = relay.const(1), relay.const(2)
+    xs = p.cons(one, p.cons(two, p.nil()))
+    ex = relay.create_executor(mod=p.mod)
+    assert int(ex.evaluate(p.length(xs)).numpy()) == 2
+    assert int(ex.evaluate(p.sum(xs)).numpy()) == 3
+    three = testing.make_nat_expr(p, 3)
+    double = p.mod.get_global_var("nat_double")
+    assert testing.count(p, ex.evaluate(double(three))) == 6
+    assert testing.count(p, testing.make_nat_value(p, 4)) == 4
+    with pytest.raises(TVMError, match="not a nat"):
+        testing.count(p, ex.evaluate(xs))
+    assert Prelude(p.mod).mod is p.mod  # importing again changes nothing
 
 
 # --- TY-17: deep and shared programs ----------------------------------------------------------

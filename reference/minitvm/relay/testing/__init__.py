@@ -25,9 +25,11 @@ from minitvm.relay.testing import (
 )
 from minitvm.relay.testing.helpers import count_ops, rand
 from minitvm.relay.testing.init import create_workload
+from minitvm.relay.testing.nat import count, make_nat_expr, make_nat_value
 from minitvm.relay.transform.type_infer import InferType
 
 __all__ = [
+    "count",
     "count_ops",
     "create_workload",
     "dcgan",
@@ -37,6 +39,8 @@ __all__ = [
     "init",
     "layers",
     "lstm",
+    "make_nat_expr",
+    "make_nat_value",
     "mlp",
     "mobilenet",
     "rand",
@@ -52,10 +56,10 @@ def run_opt_pass(expr: Expr, opt_pass: Pass | Sequence[Pass], import_prelude: bo
     """Wrap ``expr`` in a module (``IRModule.from_expr``), type it, run the pass (a list of
     passes runs as a ``Sequential``), and return ``main``, or ``main``'s body when ``expr``
     was not a function, as TVM's helper does."""
-    if import_prelude:
-        raise TVMError("run_opt_pass: minitvm has no Relay prelude to import")
     passes = opt_pass if isinstance(opt_pass, Pass) else Sequential(list(opt_pass))
     mod = IRModule.from_expr(expr)
+    if import_prelude:
+        mod.import_from_std("prelude.rly")
     mod = InferType()(mod)
     mod = passes(mod)
     entry = mod["main"]
