@@ -39,6 +39,10 @@ settings.register_profile(
 )
 settings.load_profile("ci")
 
+# Worker processes (pytest-xdist) inherit this, so string hashing, and with it the order of
+# any set iteration in the generators, is the same in every run.
+os.environ.setdefault("PYTHONHASHSEED", "0")
+
 
 @pytest.fixture(autouse=True)
 def _well_formedness_instrument(request: pytest.FixtureRequest) -> Iterator[None]:
