@@ -16,33 +16,7 @@ from minitvm.relay.analysis.well_formed import ill_formed_reasons
 from minitvm.relay.expr import Expr
 from minitvm.relay.interpreter import evaluate_expr
 from minitvm.relay.transform import InferType
-
-I32 = relay.scalar_type("int32")
-F32 = relay.scalar_type("float32")
-
-
-def c(value: int) -> relay.Constant:
-    return relay.const(value, "int32")
-
-
-class ListType:
-    """``type List[a] { Cons(a, List[a]), Nil }``."""
-
-    def __init__(self) -> None:
-        self.a = relay.TypeVar("a")
-        self.gtv = relay.GlobalTypeVar("List")
-        self.cons = relay.Constructor("Cons", [self.a, self.gtv(self.a)], self.gtv)
-        self.nil = relay.Constructor("Nil", [], self.gtv)
-        self.data = relay.TypeData(self.gtv, [self.a], [self.cons, self.nil])
-
-    def of(self, *items: Expr) -> Expr:
-        out: Expr = self.nil()
-        for item in reversed(items):
-            out = self.cons(item, out)
-        return out
-
-    def module(self) -> IRModule:
-        return IRModule({}, {self.gtv: self.data})
+from spec.adt_helpers import F32, I32, ListType, c
 
 
 def pcons(t: ListType, head: relay.Pattern, tail: relay.Pattern) -> relay.PatternConstructor:
