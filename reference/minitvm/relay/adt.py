@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias, assert_never
+from typing import TypeAlias, TypeVar, assert_never
 
 from minitvm.error import DiagnosticError
 from minitvm.ir.adt import Constructor, TypeData
@@ -38,6 +38,7 @@ __all__ = [
     "TypeData",
     "map_pattern_vars",
     "pattern_children",
+    "pattern_parts",
     "pattern_str",
     "pattern_vars",
 ]
@@ -212,9 +213,14 @@ def map_pattern_vars(pattern: Pattern, rename: Callable[[Var], Var]) -> Pattern:
     return done[id(pattern)]
 
 
-def pattern_str(pattern: Pattern) -> str:
-    """``pattern`` in text syntax (``Cons(%x, _)``), for messages."""
-    parts: list[str] = []
+T = TypeVar("T")
+
+
+def pattern_parts(pattern: Pattern, var_text: Callable[[Var], T]) -> list[str | T]:
+    """The pieces of ``pattern``'s text syntax, left to right, with ``var_text(v)`` for each
+    bound variable (called in that order): the printer names variables as it binds them,
+    messages just write ``%name``."""
+    parts: list[str | T] = []
     stack: list[Pattern | str] = [pattern]
     while stack:
         item = stack.pop()
@@ -225,7 +231,7 @@ def pattern_str(pattern: Pattern) -> str:
             case PatternWildcard():
                 parts.append("_")
             case PatternVar():
-                parts.append(f"%{item.var.name_hint}")
+                parts.append(var_text(item.var))
             case PatternConstructor() | PatternTuple():
                 if isinstance(item, PatternConstructor):
                     parts.append(item.constructor.name_hint)
@@ -239,4 +245,9 @@ def pattern_str(pattern: Pattern) -> str:
                         stack.append(", ")
             case _:
                 assert_never(item)
-    return "".join(parts)
+    return parts
+
+
+def pattern_str(pattern: Pattern) -> str:
+    """``pattern`` in text syntax (``Cons(%x, _)``), for messages."""
+    return "".join(pattern_parts(pattern, lambda v: f"%{v.name_hint}"))

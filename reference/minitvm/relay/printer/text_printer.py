@@ -34,14 +34,7 @@ from minitvm.ir.expr import BaseFunc, GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import Type, type_str
-from minitvm.relay.adt import (
-    Match,
-    Pattern,
-    PatternConstructor,
-    PatternTuple,
-    PatternVar,
-    PatternWildcard,
-)
+from minitvm.relay.adt import Match, Pattern, pattern_parts
 from minitvm.relay.expr import (
     Call,
     Constant,
@@ -451,32 +444,7 @@ class TextPrinter:
 
     def print_pattern(self, pattern: Pattern, typed: bool) -> Doc:
         """``pattern``'s text; its variables are named here, left to right."""
-        parts: list[Doc] = []
-        stack: list[Pattern | str] = [pattern]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                parts.append(item)
-                continue
-            match item:
-                case PatternWildcard():
-                    parts.append("_")
-                case PatternVar():
-                    parts.append(self.alloc_var(item.var, typed))
-                case PatternConstructor() | PatternTuple():
-                    if isinstance(item, PatternConstructor):
-                        parts.append(item.constructor.name_hint)
-                        if not item.patterns:
-                            continue
-                    parts.append("(")
-                    stack.append(")")
-                    for i in range(len(item.patterns) - 1, -1, -1):
-                        stack.append(item.patterns[i])
-                        if i:
-                            stack.append(", ")
-                case _:
-                    assert_never(item)
-        return cat(*parts)
+        return cat(*pattern_parts(pattern, lambda v: self.alloc_var(v, typed)))
 
     def visit_let(self, let: Let) -> Task:
         """A let chain, flat: ``let %x = v;`` lines, then the body in a scope of its own.
