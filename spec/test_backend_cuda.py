@@ -30,7 +30,7 @@ from minitvm.relay.backend.executors import GraphExecutor
 from minitvm.testing import CudaBackend, InterpreterBackend, assert_results_match, load_backend
 from minitvm.tir import op as tir_op
 from minitvm.tir.build import BuiltFunc
-from spec.test_backend_numba import _int_outputs
+from spec.test_backend_numba import _int_outputs, run_both
 
 pytest.importorskip("numba_cuda", reason="the CUDA target needs numba-cuda (minitvm[cuda])")
 
@@ -41,11 +41,7 @@ F32 = "float32"
 
 def _both(func: tir.PrimFunc, *arrays: Array) -> tuple[list[Array], list[Array]]:
     """Run ``func`` with the TIR interpreter and the CUDA target on copies of ``arrays``."""
-    a = [x.copy() for x in arrays]
-    b = [x.copy() for x in arrays]
-    tvm.build(func, target="interp")(*a)
-    tvm.build(func, target="cuda")(*b)
-    return a, b
+    return run_both(func, *arrays, target="cuda")
 
 
 def _kernel(built: BuiltFunc) -> CudaKernel:

@@ -26,12 +26,14 @@ Array = npt.NDArray[Any]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _both(func: tir.PrimFunc, *arrays: Array) -> tuple[list[Array], list[Array]]:
-    """Run ``func`` with the TIR interpreter and the numba target on copies of ``arrays``."""
+def run_both(
+    func: tir.PrimFunc, *arrays: Array, target: str = "numba"
+) -> tuple[list[Array], list[Array]]:
+    """Run ``func`` with the TIR interpreter and ``target`` on copies of ``arrays``."""
     a = [x.copy() for x in arrays]
     b = [x.copy() for x in arrays]
     tvm.build(func, target="interp")(*a)
-    tvm.build(func, target="numba")(*b)
+    tvm.build(func, target=target)(*b)
     return a, b
 
 
@@ -57,7 +59,7 @@ def test_build_targets_run_the_interpreters_semantics() -> None:
         f(data, out)
         np.testing.assert_allclose(out, (data * 2 + 1).sum(1), rtol=1e-5)
         f["main"](tvm.nd.array(data), tvm.nd.array(out))
-    ref, got = _both(func, data, np.zeros(4, "float32"))
+    ref, got = run_both(func, data, np.zeros(4, "float32"))
     np.testing.assert_allclose(got[1], ref[1], rtol=1e-5)
 
 
@@ -136,7 +138,7 @@ def test_integer_semantics_match_exactly(dtype: str) -> None:
     xb = np.array(([-1, 0, 0, 2, info.max, 3, -2, 0] * 2)[:16]).astype(dtype)
     xa[8:] = rng.integers(info.min, info.max, 8, dtype=dtype, endpoint=True)
     bufs = [xa, xb] + [np.zeros(16, t.dtype) for t in outs]
-    ref, got = _both(func, *bufs)
+    ref, got = run_both(func, *bufs)
     for r, g in zip(ref[2:], got[2:], strict=True):
         np.testing.assert_array_equal(g, r)
 
@@ -165,7 +167,7 @@ def test_casts_and_bool_arithmetic_match_exactly() -> None:
     ps = np.array([0, 1, 0, 1, 1, 0, 1, 0], bool)
     qs = np.array([0, 0, 1, 1, 1, 0, 0, 1], bool)
     bufs = [xs, ps, qs] + [np.zeros(8, t.dtype) for t in outs]
-    ref, got = _both(func, *bufs)
+    ref, got = run_both(func, *bufs)
     for r, g in zip(ref[3:], got[3:], strict=True):
         np.testing.assert_array_equal(g, r)
 
@@ -183,7 +185,7 @@ def test_loads_are_clamped_and_bad_stores_raise() -> None:
         {a: a_buf, b: b_buf},
     )
     data = np.array([10, 20, 30, 40], "int32")
-    ref, got = _both(func, data, np.zeros(4, "int32"))
+    ref, got = run_both(func, data, np.zeros(4, "int32"))
     np.testing.assert_array_equal(got[1], ref[1])
     np.testing.assert_array_equal(got[1], [40, 50, 50, 50])
     write = tir.BufferStore(b_buf, a_buf[i], (i + 1,))
@@ -225,7 +227,7 @@ def test_float_semantics_nan_inf_and_exp() -> None:
     )
     ys = np.array([1.0, np.nan, 2.0, 0.0, 0.0, -3.0, 1.0, 2.0, 1.0, 0.0, 2.0, -2.0], "float32")
     bufs = [xs, ys] + [np.zeros(12, "float32") for _ in outs] + [np.zeros(1, "float32")]
-    ref, got = _both(func, *bufs)
+    ref, got = run_both(func, *bufs)
     with np.errstate(all="ignore"):
         for r, g in zip(ref[2:], got[2:], strict=True):
             np.testing.assert_allclose(g, r, rtol=5e-7, atol=1e-44, equal_nan=True)
