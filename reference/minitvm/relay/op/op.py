@@ -14,15 +14,23 @@ Everything lands in the single ``OpDef`` record of ``minitvm.ir.op``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
+
 from minitvm.ir.op import Op, OpPattern, register_op, register_op_attr
 from minitvm.ir.op import register_pattern as _register_pattern
 from minitvm.ir.op import register_stateful as _register_stateful
+from minitvm.relay.expr import Call, Expr
 
 __all__ = [
+    "GRADIENT_ATTR",
+    "FPrimalGradient",
     "Op",
     "OpPattern",
     "get",
+    "get_gradient",
     "register",
+    "register_gradient",
     "register_op_attr",
     "register_pattern",
     "register_stateful",
@@ -47,3 +55,29 @@ def register_pattern(op_name: str, pattern: OpPattern | int, level: int = 10) ->
 def register_stateful(op_name: str, stateful: bool, level: int = 10) -> None:
     """Mark ``op_name`` stateful: passes never fold, eliminate or duplicate its calls."""
     _register_stateful(op_name, stateful, level)
+
+
+FPrimalGradient: TypeAlias = Callable[[Call, Expr], Sequence[Expr]]
+"""``grad_fn(orig, grad) -> [gradient of each argument]``: ``orig`` is the forward call (its
+arguments typed), ``grad`` the gradient of its result."""
+
+GRADIENT_ATTR = "FPrimalGradient"
+
+
+def register_gradient(
+    op_name: str, level: int = 10
+) -> Callable[[FPrimalGradient], FPrimalGradient]:
+    """Decorator registering ``op_name``'s gradient as its ``FPrimalGradient`` attribute, the
+    rule both automatic differentiation passes apply (TVM's ``register_gradient``)."""
+
+    def decorate(fgradient: FPrimalGradient) -> FPrimalGradient:
+        register_op_attr(op_name, GRADIENT_ATTR, fgradient, level)
+        return fgradient
+
+    return decorate
+
+
+def get_gradient(op: Op) -> FPrimalGradient | None:
+    """The gradient registered for ``op``, or None."""
+    value = op.get_attr(GRADIENT_ATTR)
+    return value if callable(value) else None

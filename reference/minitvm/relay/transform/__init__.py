@@ -9,6 +9,7 @@ from minitvm.relay.transform.dead_code import DeadCodeElimination
 from minitvm.relay.transform.defuse_ops import DefuseOps
 from minitvm.relay.transform.eliminate_common_subexpr import EliminateCommonSubexpr
 from minitvm.relay.transform.fast_math import FastMath
+from minitvm.relay.transform.first_order_gradient import FirstOrderGradient
 from minitvm.relay.transform.fold_constant import FoldConstant, FoldConstantExpr
 from minitvm.relay.transform.fold_scale_axis import (
     BackwardFoldScaleAxis,
@@ -17,6 +18,7 @@ from minitvm.relay.transform.fold_scale_axis import (
 )
 from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.fuse_ops import FuseOps
+from minitvm.relay.transform.gradient import gradient
 from minitvm.relay.transform.inline import Inline
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
 from minitvm.relay.transform.simplify_expr import SimplifyExpr, SimplifyExprPostAlterOp
@@ -35,6 +37,7 @@ __all__ = [
     "DeadCodeElimination",
     "EliminateCommonSubexpr",
     "FastMath",
+    "FirstOrderGradient",
     "FoldConstant",
     "FoldConstantExpr",
     "FoldScaleAxis",
@@ -57,4 +60,5 @@ __all__ = [
     "ToGraphNormalForm",
     "WellFormedInstrument",
     "function_pass",
+    "gradient",
 ]
