@@ -23,17 +23,21 @@ from minitvm.relay.testing import (
     squeezenet,
     vgg,
 )
+from minitvm.relay.testing.check_grad import check_grad
 from minitvm.relay.testing.helpers import count_ops, rand
 from minitvm.relay.testing.init import create_workload
 from minitvm.relay.testing.nat import count, make_nat_expr, make_nat_value
+from minitvm.relay.transform.gradient import gradient
 from minitvm.relay.transform.type_infer import InferType
 
 __all__ = [
+    "check_grad",
     "count",
     "count_ops",
     "create_workload",
     "dcgan",
     "densenet",
+    "gradient",
     "dqn",
     "inception_v3",
     "init",
