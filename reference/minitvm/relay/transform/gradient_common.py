@@ -9,12 +9,14 @@ let builder the passes emit code through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from minitvm.error import DiagnosticError
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import FuncType, TensorType, TupleType, Type
-from minitvm.relay.expr import Call, Expr, Let, Tuple, Var
+from minitvm.relay.expr import Call, Expr, Let, Tuple, TupleGetItem, Var
 from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
 from minitvm.relay.op.op import get_gradient
@@ -25,6 +27,7 @@ __all__ = [
     "check_gradient_input",
     "de_global",
     "grad_ret_type",
+    "map_tensors",
     "missing_gradients",
     "pair",
     "with_gradient_type",
@@ -57,6 +60,42 @@ class Lets:
 
     def get(self, body: Expr) -> Expr:
         return self._list.get(body)
+
+
+def map_tensors(
+    ty: Type,
+    expr: Expr,
+    lets: Lets,
+    leaf: Callable[[Expr, TensorType], Expr],
+    other: Callable[[Expr, Type], Expr] | None = None,
+) -> Expr:
+    """Map a value of type ``ty`` tensor by tensor, rebuilding its tuples (TVM's
+    ``LiftTensor``): each tensor ``t`` becomes ``leaf(t, type)``, reached through let-bound
+    projections. A part of any other type becomes ``other(part, type)``, or is an error when
+    ``other`` is None. Iterative over the depth of the type."""
+    results: list[Expr] = []
+    stack: list[tuple[Type, Expr, bool]] = [(ty, expr, False)]
+    while stack:
+        node, e, expanded = stack.pop()
+        if isinstance(node, TensorType):
+            results.append(leaf(e, node))
+        elif isinstance(node, TupleType) and expanded:
+            count = len(node.fields)
+            fields = results[len(results) - count :]
+            del results[len(results) - count :]
+            results.append(lets.push(Tuple(fields)))
+        elif isinstance(node, TupleType):
+            stack.append((node, e, True))
+            parts = [lets.push(TupleGetItem(e, i)) for i in range(len(node.fields))]
+            pending = [(f, part, False) for f, part in zip(node.fields, parts, strict=True)]
+            stack.extend(reversed(pending))
+        elif other is not None:
+            results.append(other(e, node))
+        else:
+            raise DiagnosticError(
+                f"automatic differentiation handles tensors and tuples of tensors, got {node}"
+            )
+    return results[0]
 
 
 def pair(first: Expr, second: Expr) -> Tuple:

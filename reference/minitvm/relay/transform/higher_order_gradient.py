@@ -31,6 +31,7 @@ is reversed too (TVM leaves it, which a let-bound closure's annotation then cont
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import assert_never
 
 from minitvm.error import DiagnosticError
@@ -64,6 +65,7 @@ from minitvm.relay.transform.gradient_common import (
     check_gradient_input,
     de_global,
     grad_ret_type,
+    map_tensors,
     pair,
 )
 from minitvm.relay.transform.to_a_normal_form import ToANormalFormExpr
@@ -103,37 +105,17 @@ def reverse_type(ty: Type) -> Type:
     return done[id(ty)]
 
 
-def _lift(ty: Type, expr: Expr, lets: Lets, leaf: str) -> Expr:
-    """Map a (reverse-mode) value of forward type ``ty`` leaf by leaf, rebuilding tuples:
-    ``leaf`` is ``"value"`` (``t.0``), ``"grad"`` (``ref_read(t.1)``) or ``"rev"`` (pair a
-    value with a fresh zero gradient cell). TVM's ``LiftTensor``."""
-    results: list[Expr] = []
-    stack: list[tuple[Type, Expr, bool]] = [(ty, expr, False)]
-    while stack:
-        node, e, expanded = stack.pop()
-        if isinstance(node, TensorType):
-            if leaf == "value":
-                results.append(lets.push(TupleGetItem(e, 0), node))
-            elif leaf == "grad":
-                results.append(lets.push(RefRead(TupleGetItem(e, 1)), node))
-            else:
-                results.append(lets.push(pair(e, RefCreate(zeros_like(e)))))
-        elif isinstance(node, TupleType) and expanded:
-            count = len(node.fields)
-            fields = results[len(results) - count :]
-            del results[len(results) - count :]
-            results.append(lets.push(Tuple(fields)))
-        elif isinstance(node, TupleType):
-            stack.append((node, e, True))
-            parts = [lets.push(TupleGetItem(e, i)) for i in range(len(node.fields))]
-            pending = [(f, part, False) for f, part in zip(node.fields, parts, strict=True)]
-            stack.extend(reversed(pending))
-        else:
-            raise DiagnosticError(
-                f"gradient (higher_order): operator arguments and results must be tensors or "
-                f"tuples of tensors, got {node}"
-            )
-    return results[0]
+def _value(lets: Lets) -> Callable[[Expr, TensorType], Expr]:
+    return lambda e, t: lets.push(TupleGetItem(e, 0), t)
+
+
+def _grad(lets: Lets) -> Callable[[Expr, TensorType], Expr]:
+    return lambda e, t: lets.push(RefRead(TupleGetItem(e, 1)), t)
+
+
+def _rev(lets: Lets) -> Callable[[Expr, TensorType], Expr]:
+    """Pair a forward value with a fresh zero-filled gradient cell."""
+    return lambda e, t: lets.push(pair(e, RefCreate(zeros_like(e))))
 
 
 def _update_grad(ty: Type, arg: Expr, grad: Expr, lets: Lets) -> None:
@@ -298,13 +280,15 @@ class _ReverseAD:
         arg_types = [_checked(a) for a in call.args]
         lets = Lets()
         args = [lets.push(self._tr(a)) for a in call.args]
-        values = [_lift(t, a, lets, "value") for t, a in zip(arg_types, args, strict=True)]
+        values = [
+            map_tensors(t, a, lets, _value(lets)) for t, a in zip(arg_types, args, strict=True)
+        ]
         forward = Call(op, values, call.attrs, call.type_args, checked_type_=out_type)
-        result = _lift(out_type, lets.push(forward, out_type), lets, "rev")
+        result = map_tensors(out_type, lets.push(forward, out_type), lets, _rev(lets))
         previous = lets.push(RefRead(bp))
         back = Lets()
         orig = Call(op, values, call.attrs, call.type_args, checked_type_=out_type)
-        grads = list(fgrad(orig, _lift(out_type, result, back, "grad")))
+        grads = list(fgrad(orig, map_tensors(out_type, result, back, _grad(back))))
         if len(grads) != len(args):
             raise DiagnosticError(
                 f"gradient (higher_order): the gradient of {op.name} gave {len(grads)} "
@@ -350,7 +334,7 @@ def higher_order_gradient(expr: Expr, mod: IRModule | None = None) -> Function:
     _seed(result, body_type, lets)
     lets.push(Call(RefRead(bp), []))
     grads = Tuple([RefRead(TupleGetItem(a, 1)) for a in args])
-    value = _lift(body_type, result, lets, "value")
+    value = map_tensors(body_type, result, lets, _value(lets))
     body = lets.get(pair(value, grads))
     _translate_globals(ad, mod)
     return Function(func.params, body, grad_ret_type(func), [], func.attrs)
