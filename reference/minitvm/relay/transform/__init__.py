@@ -20,6 +20,7 @@ from minitvm.relay.transform.function_pass import FunctionPass, function_pass
 from minitvm.relay.transform.fuse_ops import FuseOps
 from minitvm.relay.transform.gradient import gradient
 from minitvm.relay.transform.inline import Inline
+from minitvm.relay.transform.lazy_gradient_init import LazyGradientInit
 from minitvm.relay.transform.remove_unused_functions import RemoveUnusedFunctions
 from minitvm.relay.transform.simplify_expr import SimplifyExpr, SimplifyExprPostAlterOp
 from minitvm.relay.transform.simplify_inference import SimplifyInference
@@ -49,6 +50,7 @@ __all__ = [
     "InferType",
     "InferTypeLocal",
     "Inline",
+    "LazyGradientInit",
     "RemoveUnusedFunctions",
     "SimplifyExpr",
     "SimplifyExprPostAlterOp",

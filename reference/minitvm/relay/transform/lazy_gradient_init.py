@@ -1,0 +1,229 @@
+"""LazyGradientInit: build zero and one tensors only when they are read (TVM
+``src/relay/transforms/lazy_gradient_init.cc``).
+
+Meant for the output of ``gradient``, which fills every gradient cell with ``zeros_like``
+and seeds the result with ``ones_like``. Every tensor value of a function becomes a
+``GradCell`` (``std/gradient.rly``): ``Raw(t)`` for a computed tensor, ``Zero(f)``/``One(f)``
+for a call of ``zeros``/``zeros_like``/``ones``/``ones_like``, where ``f`` is a closure that
+builds the tensor. ``add`` and ``multiply`` of two operands of the same type call
+``AddGradCell``/``MultiplyGradCell``, which skip adding a zero or multiplying by a one; any
+other operator reads its operands with ``FromGradCell`` and wraps its result in ``Raw``. The
+rewritten function is wrapped in one that keeps the original signature: it wraps the
+parameters, calls the rewritten function and unwraps the result.
+
+A function pass (opt_level 2); it imports ``gradient.rly`` into the module. Deliberate
+differences from TVM: ``zeros_like`` makes a ``Zero`` cell (TVM makes a ``One``, which
+``MultiplyGradCell`` then treats as the identity, changing results); an If's condition is
+unwrapped; a call of a global unwraps its arguments and wraps its result, since the global
+keeps its signature; operators with tuple operands or results (``concatenate``, ``split``)
+are wrapped and unwrapped tensor by tensor.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from minitvm.error import DiagnosticError
+from minitvm.ir.adt import Constructor
+from minitvm.ir.expr import GlobalVar
+from minitvm.ir.module import IRModule
+from minitvm.ir.op import Op
+from minitvm.ir.transform import PassContext, PassInfo
+from minitvm.ir.type import FuncType, TensorType, Type, TypeCall
+from minitvm.ir.type_functor import iter_types, map_type
+from minitvm.relay.adt import Clause, Match, map_pattern_vars
+from minitvm.relay.expr import (
+    Call,
+    Constant,
+    Expr,
+    If,
+    Let,
+    RefCreate,
+    RefRead,
+    RefWrite,
+    Tuple,
+    TupleGetItem,
+    Var,
+)
+from minitvm.relay.expr_functor import children, iter_post_order
+from minitvm.relay.function import Function
+from minitvm.relay.transform.function_pass import FunctionPass
+from minitvm.relay.transform.gradient_common import Lets, map_tensors
+
+__all__ = ["LazyGradientInit"]
+
+_LAZY = {"ones": "One", "ones_like": "One", "zeros": "Zero", "zeros_like": "Zero"}
+_OVERLOADED = {"add": "AddGradCell", "multiply": "MultiplyGradCell"}
+
+
+def _has_tensor(ty: Type) -> bool:
+    return any(isinstance(t, TensorType) for t in iter_types(ty))
+
+
+def _checked(expr: Expr) -> Type:
+    ty = expr.checked_type_
+    if ty is None:
+        raise DiagnosticError(f"LazyGradientInit: {type(expr).__name__} {expr} is not typed")
+    return ty
+
+
+class _Lazy:
+    """Rewrite one function; ``mod`` holds ``gradient.rly``'s definitions."""
+
+    def __init__(self, mod: IRModule) -> None:
+        self.mod = mod
+        _, raw, one, zero = mod.get_type("GradCell")
+        cell = mod.get_global_type_var("GradCell")
+        assert isinstance(raw, Constructor)  # get_type lists the constructors after the type
+        assert isinstance(one, Constructor)  # get_type lists the constructors after the type
+        assert isinstance(zero, Constructor)  # get_type lists the constructors after the type
+        self.cell = cell
+        self.ctors = {"Raw": raw, "One": one, "Zero": zero}
+        self.from_cell = mod.get_global_var("FromGradCell")
+        self.vars: dict[Var, Var] = {}
+        self.out: dict[Expr, Expr] = {}
+
+    def lazy_type(self, ty: Type) -> Type:
+        """Each tensor type ``T`` becomes ``GradCell[T]``."""
+        return map_type(
+            ty, lambda t: TypeCall(self.cell, [t]) if isinstance(t, TensorType) else None
+        )
+
+    def wrap(self, expr: Expr, ty: Type, lets: Lets) -> Expr:
+        raw = self.ctors["Raw"]
+        return map_tensors(ty, expr, lets, lambda e, t: Call(raw, [e]), lambda e, t: e)
+
+    def unwrap(self, expr: Expr, ty: Type, lets: Lets) -> Expr:
+        from_cell = self.from_cell
+        return map_tensors(ty, expr, lets, lambda e, t: Call(from_cell, [e]), lambda e, t: e)
+
+    def run(self, func: Function) -> Function:
+        for node in iter_post_order(func):
+            if not isinstance(node, Constant):
+                self.out[node] = self._rewrite(node)
+        result = self.out[func]
+        if result is func or not isinstance(result, Function):
+            return func
+        lets = Lets()
+        args = [self.wrap(p, _checked(p), lets) for p in func.params]
+        inner = Function(result.params, result.body, result.ret_type, [], result.attrs)
+        value = lets.push(Call(inner, args))
+        body = lets.get(self.unwrap(value, _checked(func.body), lets))
+        return Function(func.params, body, func.ret_type, func.type_params, func.attrs)
+
+    def _tr(self, expr: Expr) -> Expr:
+        if isinstance(expr, Constant):
+            return Call(self.ctors["Raw"], [expr])
+        return self.out[expr]
+
+    def _var(self, var: Var) -> Var:
+        new = self.vars.get(var)
+        if new is None:
+            ann = var.type_annotation
+            new = (
+                var
+                if ann is None or not _has_tensor(ann)
+                else Var(var.name_hint, self.lazy_type(ann))
+            )
+            self.vars[var] = new
+        return new
+
+    def _rewrite(self, node: Expr) -> Expr:  # noqa: C901  (a flat dispatch over the union)
+        tr = self._tr
+        match node:
+            case Var():
+                return self._var(node)
+            case GlobalVar() | Op() | Constructor() | Constant():
+                return node
+            case Tuple():
+                return _same(node, Tuple([tr(f) for f in node.fields]))
+            case TupleGetItem():
+                return _same(node, TupleGetItem(tr(node.tuple_value), node.index))
+            case Call():
+                return self._call(node)
+            case Function():
+                params = [self._var(p) for p in node.params]
+                ret = None if node.ret_type is None else self.lazy_type(node.ret_type)
+                new = Function(params, tr(node.body), ret, node.type_params, node.attrs)
+                return _same(node, new)
+            case Let():
+                return _same(node, Let(self._var(node.var), tr(node.value), tr(node.body)))
+            case If():
+                lets = Lets()
+                cond = self.unwrap(lets.push(tr(node.cond)), _checked(node.cond), lets)
+                return lets.get(If(cond, tr(node.true_branch), tr(node.false_branch)))
+            case RefCreate():
+                return _same(node, RefCreate(tr(node.value)))
+            case RefRead():
+                return _same(node, RefRead(tr(node.ref)))
+            case RefWrite():
+                return _same(node, RefWrite(tr(node.ref), tr(node.value)))
+            case Match():
+                clauses = [
+                    Clause(map_pattern_vars(c.lhs, self._var), tr(c.rhs)) for c in node.clauses
+                ]
+                return _same(node, Match(tr(node.data), clauses, node.complete))
+            case _:
+                assert_never(node)
+
+    def _call(self, call: Call) -> Expr:
+        op = call.op
+        if isinstance(op, Op):
+            return self._op_call(call, op)
+        args = [self._tr(a) for a in call.args]
+        if isinstance(op, GlobalVar) and op in self.mod:
+            # the global keeps its signature: hand it plain values, wrap what it returns
+            callee = self.mod[op].checked_type_
+            if isinstance(callee, FuncType) and not callee.type_params:
+                lets = Lets()
+                plain = [
+                    self.unwrap(lets.push(a), t, lets)
+                    for a, t in zip(args, callee.arg_types, strict=True)
+                ]
+                result = lets.push(Call(op, plain))
+                return lets.get(self.wrap(result, callee.ret_type, lets))
+        return _same(call, Call(self._tr(op), args))
+
+    def _op_call(self, call: Call, op: Op) -> Expr:
+        """The operands' cells are bound first (so their effects happen once, in order); the
+        operator reads plain tensors out of them with ``FromGradCell``."""
+        out_type = _checked(call)
+        outer = Lets()
+        cells = [outer.push(self._tr(a)) for a in call.args]
+        arg_types = [_checked(a) for a in call.args]
+
+        def plain(lets: Lets) -> Call:
+            args = [self.unwrap(c, t, lets) for c, t in zip(cells, arg_types, strict=True)]
+            return Call(op, args, call.attrs, call.type_args)
+
+        if op.name in _LAZY and isinstance(out_type, TensorType):
+            inner = Lets()
+            thunk = Function([], inner.get(plain(inner)), out_type)
+            return outer.get(Call(self.ctors[_LAZY[op.name]], [thunk]))
+        overloaded = _OVERLOADED.get(op.name)
+        if overloaded is not None and len(arg_types) == 2:
+            lhs_t, rhs_t = arg_types
+            if isinstance(lhs_t, TensorType) and lhs_t == rhs_t:
+                lhs, rhs = Var("lhs", lhs_t), Var("rhs", lhs_t)
+                fallback = Function([lhs, rhs], Call(op, [lhs, rhs]), lhs_t)
+                gv = self.mod.get_global_var(overloaded)
+                return outer.get(Call(gv, [fallback, *cells]))
+        result = outer.push(plain(outer), out_type)
+        return outer.get(self.wrap(result, out_type, outer))
+
+
+def _same(old: Expr, new: Expr) -> Expr:
+    """``old`` itself when ``new`` has the same children (nothing was rewritten below)."""
+    same = all(a is b for a, b in zip(children(old), children(new), strict=False))
+    return old if same and len(children(old)) == len(children(new)) else new
+
+
+def _rewrite_function(func: Function, mod: IRModule, ctx: PassContext) -> Function:
+    if not mod.contains_global_var("FromGradCell"):
+        mod.import_from_std("gradient.rly")
+    return _Lazy(mod).run(func)
+
+
+def LazyGradientInit() -> FunctionPass:  # noqa: N802  (TVM's name)
+    """Defer the zero and one tensors of gradient programs into ``GradCell`` values."""
+    return FunctionPass(_rewrite_function, PassInfo(2, "LazyGradientInit"), needs_types=True)
