@@ -24,6 +24,7 @@ from minitvm.relay.transform.to_a_normal_form import LetList
 
 __all__ = [
     "Lets",
+    "Pending",
     "check_gradient_input",
     "de_global",
     "grad_ret_type",
@@ -55,11 +56,29 @@ class Lets:
             return value
         return self._list.push(Var(name, ty), value)
 
-    def bind(self, var: Var, value: Expr) -> None:
-        self._list.push(var, value)
+    def splice(self, pending: Pending) -> Expr:
+        """Move ``pending``'s bindings here in O(1) and give its result."""
+        self._list.splice(pending.lets._list)
+        return pending.result
 
     def get(self, body: Expr) -> Expr:
         return self._list.get(body)
+
+
+class Pending:
+    """A translation not yet closed into a let chain: bindings and the atom they end in.
+
+    Splicing a child's bindings into its parent's list instead of building and re-walking
+    a let chain at every level keeps a deep chain of calls linear."""
+
+    __slots__ = ("lets", "result")
+
+    def __init__(self, lets: Lets, result: Expr) -> None:
+        self.lets = lets
+        self.result = result
+
+    def close(self) -> Expr:
+        return self.lets.get(self.result)
 
 
 def map_tensors(

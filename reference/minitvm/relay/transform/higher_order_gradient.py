@@ -62,6 +62,7 @@ from minitvm.relay.op.op import get_gradient
 from minitvm.relay.op.tensor import add, ones_like, zeros_like
 from minitvm.relay.transform.gradient_common import (
     Lets,
+    Pending,
     check_gradient_input,
     de_global,
     grad_ret_type,
@@ -124,8 +125,9 @@ def _update_grad(ty: Type, arg: Expr, grad: Expr, lets: Lets) -> None:
     while stack:
         node, a, g = stack.pop()
         if isinstance(node, TensorType):
-            cell = TupleGetItem(a, 1)
-            lets.push(RefWrite(cell, add(RefRead(cell), g)))
+            cell = lets.push(TupleGetItem(a, 1))
+            total = lets.push(add(lets.push(RefRead(cell)), g), node)
+            lets.push(RefWrite(cell, total))
         elif isinstance(node, TupleType):
             for i in reversed(range(len(node.fields))):
                 part_a = lets.push(TupleGetItem(a, i))
@@ -153,7 +155,7 @@ class _ReverseAD:
         self.gvars = gvars
         self.queue: list[GlobalVar] = []
         self.ad_vars: dict[Var, Var] = {}
-        self.out: dict[Expr, Expr] = {}
+        self.out: dict[Expr, Expr | Pending] = {}
         self.bp_of: dict[Expr, Var] = {}
         self.func_bp: dict[Function, Var] = {}
 
@@ -162,7 +164,7 @@ class _ReverseAD:
         for node in iter_post_order(func):
             if not isinstance(node, Constant):
                 self.out[node] = self._translate(node)
-        result = self.out[func]
+        result = self._tr(func)
         if not isinstance(result, Function):
             raise DiagnosticError("gradient (higher_order): expected a function to translate")
         return result
@@ -189,11 +191,20 @@ class _ReverseAD:
                 stack.append((child, inner))
 
     def _tr(self, expr: Expr) -> Expr:
+        """The translation of a child, as an expression."""
         if isinstance(expr, Constant):
             lets = Lets()
             value = lets.push(expr)
             return lets.get(pair(value, RefCreate(zeros_like(value))))
-        return self.out[expr]
+        out = self.out[expr]
+        return out.close() if isinstance(out, Pending) else out
+
+    def _tr_into(self, expr: Expr, lets: Lets) -> Var:
+        """The translation of a child bound in ``lets``."""
+        out = self.out.get(expr)
+        if isinstance(out, Pending):
+            return lets.push(lets.splice(out))
+        return lets.push(self._tr(expr))
 
     def _var(self, var: Var) -> Var:
         new = self.ad_vars.get(var)
@@ -220,7 +231,7 @@ class _ReverseAD:
             self.queue.append(gv)
         return new
 
-    def _translate(self, node: Expr) -> Expr:  # noqa: C901  (a flat dispatch over the union)
+    def _translate(self, node: Expr) -> Expr | Pending:  # noqa: C901  (a flat dispatch over the union)
         tr = self._tr
         match node:
             case Var():
@@ -262,7 +273,7 @@ class _ReverseAD:
             case _:
                 assert_never(node)
 
-    def _call(self, call: Call) -> Expr:
+    def _call(self, call: Call) -> Expr | Pending:
         op = call.op
         if isinstance(op, Op):
             return self._op_call(call, op)
@@ -271,7 +282,7 @@ class _ReverseAD:
             return Call(op, args)
         return Call(self._tr(op), [*args, self.bp_of[call]])
 
-    def _op_call(self, call: Call, op: Op) -> Expr:
+    def _op_call(self, call: Call, op: Op) -> Pending:
         fgrad = get_gradient(op)
         if fgrad is None:
             raise DiagnosticError(f"gradient (higher_order): operator {op.name} has no gradient")
@@ -279,7 +290,7 @@ class _ReverseAD:
         out_type = _checked(call)
         arg_types = [_checked(a) for a in call.args]
         lets = Lets()
-        args = [lets.push(self._tr(a)) for a in call.args]
+        args = [self._tr_into(a, lets) for a in call.args]
         values = [
             map_tensors(t, a, lets, _value(lets)) for t, a in zip(arg_types, args, strict=True)
         ]
@@ -294,11 +305,38 @@ class _ReverseAD:
                 f"gradient (higher_order): the gradient of {op.name} gave {len(grads)} "
                 f"gradients for {len(args)} arguments"
             )
-        for ty, arg, grad in zip(arg_types, args, grads, strict=True):
+        bound = _bind_dataflow(grads, back)
+        for ty, arg, grad in zip(arg_types, args, bound or grads, strict=True):
             _update_grad(ty, arg, grad, back)
         backprop = Function([], back.get(Call(previous, [])), UNIT)
-        lets.push(RefWrite(bp, ToANormalFormExpr(backprop)))
-        return lets.get(result)
+        # TVM puts every backpropagator in A normal form; dataflow gradients are bound
+        # directly above, anything else goes through the pass
+        lets.push(RefWrite(bp, backprop if bound else ToANormalFormExpr(backprop)))
+        return Pending(lets, result)
+
+
+def _bind_dataflow(exprs: list[Expr], lets: Lets) -> list[Expr] | None:
+    """Bind every call, tuple and projection of ``exprs`` once, operands first (A normal
+    form, keeping shared nodes shared); None when they hold anything else."""
+    memo: dict[Expr, Expr] = {}
+    for root in exprs:
+        for node in iter_post_order(root):
+            if node in memo:
+                continue
+            match node:
+                case Var() | Constant() | Op() | GlobalVar() | Constructor():
+                    memo[node] = node
+                case Call():
+                    args = [memo[a] for a in node.args]
+                    call = Call(memo[node.op], args, node.attrs, node.type_args)
+                    memo[node] = lets.push(call)
+                case Tuple():
+                    memo[node] = lets.push(Tuple([memo[f] for f in node.fields]))
+                case TupleGetItem():
+                    memo[node] = lets.push(TupleGetItem(memo[node.tuple_value], node.index))
+                case _:
+                    return None
+    return [memo[e] for e in exprs]
 
 
 def _seed(result: Expr, ty: Type, lets: Lets) -> None:
