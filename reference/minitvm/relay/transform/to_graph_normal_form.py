@@ -16,8 +16,10 @@ of a recursive function after its let is also rewritten.
 
 A let whose value is impure (it reads or writes a reference, or may call something that does;
 ``analysis.purity``) is kept as it is: dissolving it would drop the effect when the variable
-is unused, or move it to the variable's first use. TVM dissolves every let, which changes
-such programs.
+is unused, or move it to the variable's first use. So is a let whose value creates a
+reference when a closure uses its variable: the closure must share the one cell, while a
+creation substituted into its body would make a new one at each call. TVM dissolves every
+let, which changes such programs.
 
 The pass is a FunctionPass (opt_level 1): InferType runs on the module afterwards.
 """
@@ -33,7 +35,7 @@ from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import PassContext, PassInfo, register_pass
 from minitvm.relay.analysis.purity import let_purity
-from minitvm.relay.expr import Constant, Expr, Let, Var
+from minitvm.relay.expr import Constant, Expr, Let, RefCreate, Var
 from minitvm.relay.expr_functor import children, rebuild
 from minitvm.relay.function import Function
 from minitvm.relay.transform.function_pass import FunctionPass
@@ -43,9 +45,10 @@ __all__ = ["ToGraphNormalForm", "to_graph_normal_form"]
 
 
 class _GraphNormalForm:
-    def __init__(self, keep: Callable[[Var], bool]) -> None:
+    def __init__(self, keep: Callable[[Var], bool], root: Expr) -> None:
         self._keep = keep
         """Whether a let must stay (its value has an effect)."""
+        self._captured = _captured_let_vars(root)
         self._var_map: dict[Var, Expr] = {}
         self._memo: dict[Expr, Expr] = {}
         self._log: list[Expr] = []
@@ -96,7 +99,9 @@ class _GraphNormalForm:
         while True:
             current = chain[-1]
             value = yield from self._visit_value(current)
-            if self._keep(current.var):
+            if self._keep(current.var) or (
+                current.var in self._captured and _allocates(current.value)
+            ):
                 kept.append((current.var, value))
             else:
                 self._var_map[current.var] = value
@@ -127,6 +132,43 @@ class _GraphNormalForm:
         return Let(var, value, var)
 
 
+def _allocates(value: Expr) -> bool:
+    """Whether evaluating ``value`` creates a reference (outside any function or nested let
+    in it)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, RefCreate):
+            return True
+        if not isinstance(node, Function | Let):
+            stack.extend(children(node))
+    return False
+
+
+def _captured_let_vars(root: Expr) -> set[Var]:
+    """The let variables used inside a function literal other than the one binding them.
+    A shared node is evaluated once per evaluation of its scope, so substituting a reference
+    creation into a closure's body would make a new cell at each call: such a let stays."""
+    binder: dict[Var, Function | None] = {}
+    captured: set[Var] = set()
+    seen: set[Expr] = set()
+    stack: list[tuple[Expr, Function | None]] = [(root, None)]
+    while stack:
+        node, scope = stack.pop()
+        if isinstance(node, Var):
+            if node in binder and binder[node] is not scope:
+                captured.add(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, Let):
+            binder[node.var] = scope
+        inner = node if isinstance(node, Function) else scope
+        stack.extend((child, inner) for child in reversed(children(node)))
+    return captured
+
+
 def to_graph_normal_form(expr: Expr, mod: IRModule | None = None) -> Expr:
     """``expr`` with its lets substituted away (recursive ones kept as ``let f = v; f``),
     except those whose values are impure; ``mod`` supplies the globals ``expr`` calls (their
@@ -134,7 +176,7 @@ def to_graph_normal_form(expr: Expr, mod: IRModule | None = None) -> Expr:
     holder = IRModule() if mod is None else mod.copy()
     holder["__gnf_expr"] = expr if isinstance(expr, Function) else Function([], expr)
     purity = let_purity(holder)
-    return _GraphNormalForm(lambda v: not purity.get(v, False)).run(expr)
+    return _GraphNormalForm(lambda v: not purity.get(v, False), expr).run(expr)
 
 
 class _Transform:
@@ -149,7 +191,7 @@ class _Transform:
         if mod is not self._mod:
             self._mod, self._purity = mod, let_purity(mod)
         purity = self._purity
-        rewritten = _GraphNormalForm(lambda v: not purity.get(v, False)).run(func)
+        rewritten = _GraphNormalForm(lambda v: not purity.get(v, False), func).run(func)
         if not isinstance(rewritten, Function):
             raise InternalError("ToGraphNormalForm turned a function into a non-function")
         return rewritten
