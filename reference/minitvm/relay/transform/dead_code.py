@@ -184,9 +184,11 @@ class _Eliminator:
 
     def rewritten(self, child: Expr) -> Expr:
         """The rewrite of a child already walked; an inlined variable becomes its value's.
-        (A let's value is walked before its body, so the value's rewrite is ready.)"""
-        if isinstance(child, Var) and child in self.inlined:
-            return self.new[self.inlined[child]]
+        (A let's value is walked before its body, so the value's rewrite is ready.) An inlined
+        value that is itself an inlined variable (``let b = a`` after ``let a = v``) is
+        followed to the end of the chain."""
+        while isinstance(child, Var) and child in self.inlined:
+            child = self.inlined[child]
         return self.new[child]
 
     def rewrite(self, root: Expr) -> Expr:
