@@ -132,8 +132,10 @@ class _FirstOrderAD:
     def run(self, func: Function, params: list[_ADTensor]) -> _ADTensor:
         for p, ad in zip(func.params, params, strict=True):
             self.env[p] = ad
-        expand: Callable[[Expr], bool] = lambda e: not isinstance(e, Function)  # noqa: E731
-        for node in iter_post_order(func.body, expand):
+        nodes = list(iter_post_order(func.body, lambda e: not isinstance(e, Function)))
+        for node in nodes:
+            _check_dataflow(node)
+        for node in nodes:
             if node not in self.env and not isinstance(node, Op):
                 self.env[node] = self._visit(node)
         return self.env[func.body]
@@ -162,11 +164,8 @@ class _FirstOrderAD:
                     "must be closed"
                 )
             case _:
-                raise DiagnosticError(
-                    f"gradient (first_order): {type(node).__name__} is not supported; first-order "
-                    "AD takes pure dataflow functions (variables, constants, tuples, projections "
-                    "and operator calls): use mode='higher_order'"
-                )
+                _check_dataflow(node)
+                raise DiagnosticError(f"gradient (first_order): unexpected {type(node).__name__}")
 
     def _op_call(self, call: Call, op: Op) -> _ADTensor:
         fgrad = get_gradient(op)
@@ -210,6 +209,18 @@ class _FirstOrderAD:
             else:
                 updated.append(before)
         tup.reverse = lets.push(Tuple(updated))
+
+
+def _check_dataflow(node: Expr) -> None:
+    if isinstance(node, Var | Constant | Tuple | TupleGetItem | Op):
+        return
+    if isinstance(node, Call) and isinstance(node.op, Op):
+        return
+    raise DiagnosticError(
+        f"gradient (first_order): {type(node).__name__} is not supported; first-order AD takes "
+        "pure dataflow functions (variables, constants, tuples, projections and operator "
+        "calls): use mode='higher_order'"
+    )
 
 
 def first_order_gradient(func: Function) -> Function:

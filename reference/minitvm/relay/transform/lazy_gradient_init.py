@@ -16,7 +16,8 @@ differences from TVM: ``zeros_like`` makes a ``Zero`` cell (TVM makes a ``One``,
 ``MultiplyGradCell`` then treats as the identity, changing results); an If's condition is
 unwrapped; a call of a global unwraps its arguments and wraps its result, since the global
 keeps its signature; operators with tuple operands or results (``concatenate``, ``split``)
-are wrapped and unwrapped tensor by tensor.
+are wrapped and unwrapped tensor by tensor; a function sharing a sub-expression (a graph, as
+first-order gradients are) is put in A normal form first (TVM rejects it).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
-from minitvm.ir.transform import PassContext, PassInfo
+from minitvm.ir.transform import PassContext, PassInfo, get_pass
 from minitvm.ir.type import FuncType, TensorType, Type, TypeCall
 from minitvm.ir.type_functor import iter_types, map_type
 from minitvm.relay.adt import Clause, Match, map_pattern_vars
+from minitvm.relay.analysis.feature import Feature, detect_feature
 from minitvm.relay.expr import (
     Call,
     Constant,
@@ -49,6 +51,7 @@ from minitvm.relay.expr_functor import children, iter_post_order
 from minitvm.relay.function import Function
 from minitvm.relay.transform.function_pass import FunctionPass
 from minitvm.relay.transform.gradient_common import Lets, map_tensors
+from minitvm.relay.transform.to_a_normal_form import ToANormalFormExpr
 
 __all__ = ["LazyGradientInit"]
 
@@ -218,10 +221,28 @@ def _same(old: Expr, new: Expr) -> Expr:
     return old if same and len(children(old)) == len(children(new)) else new
 
 
+def _without_sharing(func: Function, mod: IRModule) -> Function:
+    """``func`` in A normal form and typed, when it shares a sub-expression (a graph, such as
+    first-order gradients make): the rewrite binds values with lets, which a shared node
+    would duplicate. (TVM rejects such input.)"""
+    if Feature.fGraph not in detect_feature(func):
+        return func
+    normal = ToANormalFormExpr(func)
+    if not isinstance(normal, Function):
+        raise DiagnosticError("LazyGradientInit: A normal form did not give a function")
+    scratch = mod.copy()
+    entry = GlobalVar("lazy_gradient_init_entry")
+    scratch[entry] = normal
+    typed = get_pass("InferType")(scratch)[entry]
+    if not isinstance(typed, Function):
+        raise DiagnosticError("LazyGradientInit: A normal form did not give a function")
+    return typed
+
+
 def _rewrite_function(func: Function, mod: IRModule, ctx: PassContext) -> Function:
     if not mod.contains_global_var("FromGradCell"):
         mod.import_from_std("gradient.rly")
-    return _Lazy(mod).run(func)
+    return _Lazy(mod).run(_without_sharing(func, mod))
 
 
 def LazyGradientInit() -> FunctionPass:  # noqa: N802  (TVM's name)
