@@ -594,6 +594,50 @@ def test_operator_gradient_matches_finite_differences(name: str, mode: str) -> N
     check_grad(func, inputs=inputs, mode=mode, eps=eps, atol=tol, rtol=10 * tol)
 
 
+CONV_CASES = [
+    # data shape, (out channels, kernel h, kernel w), strides, padding, dilation
+    ((1, 2, 5, 5), (3, 3, 3), (1, 1), (0, 0), (1, 1)),
+    ((2, 2, 6, 7), (2, 3, 2), (2, 2), (1, 1), (1, 1)),
+    ((1, 1, 7, 7), (2, 2, 2), (2, 1), (1, 0, 0, 1), (2, 1)),
+    ((1, 2, 5, 6), (1, 3, 3), (3, 2), (1, 1), (1, 1)),
+]
+
+
+@pytest.mark.spec("GRAD-6")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", range(len(CONV_CASES)))
+def test_conv2d_gradient(case: int, mode: str) -> None:
+    shape, (out_c, kh, kw), strides, padding, dilation = CONV_CASES[case]
+    w_shape = (out_c, shape[1], kh, kw)
+    x = relay.var("x", relay.TensorType(shape, "float64"))
+    w = relay.var("w", relay.TensorType(w_shape, "float64"))
+    conv = relay.nn.conv2d(x, w, strides=strides, padding=padding, dilation=dilation)
+    rng = np.random.default_rng(case)
+    inputs = [rng.uniform(-1, 1, shape), rng.uniform(-1, 1, w_shape)]
+    check_grad(
+        relay.Function([x, w], relay.tanh(conv)), inputs=inputs, mode=mode, atol=1e-6, rtol=1e-5
+    )
+
+
+@pytest.mark.spec("GRAD-6")
+def test_pooling_gradients() -> None:
+    x = relay.var("x", relay.TensorType((1, 2, 6, 6), "float64"))
+    bodies = [
+        relay.nn.max_pool2d(x, (2, 2), (2, 2)),
+        relay.nn.avg_pool2d(x, (3, 3), (2, 2), padding=(1, 1)),
+        relay.nn.avg_pool2d(x, (2, 2), (1, 1), padding=(1, 1), count_include_pad=True),
+        relay.nn.global_avg_pool2d(x),
+    ]
+    rng = np.random.default_rng(1)
+    for body in bodies:
+        inputs = [rng.uniform(-1, 1, (1, 2, 6, 6))]
+        check_grad(relay.Function([x], relay.tanh(body)), inputs=inputs, atol=1e-6, rtol=1e-5)
+    grouped = relay.var("w", relay.TensorType((2, 1, 3, 3), "float64"))
+    func = typed(relay.Function([x, grouped], relay.nn.conv2d(x, grouped, groups=2)))
+    with pytest.raises(DiagnosticError, match=r"no gradient for nn\.conv2d with groups=2"):
+        gradient(func)
+
+
 @pytest.mark.spec("GRAD-6")
 def test_gradient_attribute_and_registration() -> None:
     add = relay.op.get("add")

@@ -2,6 +2,7 @@
 the attrs types (``op_attrs``). Importing it registers every built-in operator."""
 
 from minitvm.relay.op import (
+    _nn_grad,  # noqa: F401  (registers the convolution and pooling gradients)
     _tensor_grad,  # noqa: F401  (registers the gradients)
     annotation,
     defs,
