@@ -480,7 +480,7 @@ def _errors() -> list[tuple[str, Callable[[], object], str]]:
         (
             "graph",
             lambda: gradient(typed(relay.Function([x], relay.add(shared, shared)))),
-            "shares a sub-expression",
+            "shared between two uses",
         ),
         (
             "first order let",
@@ -904,3 +904,25 @@ def test_deep_let_chain() -> None:
     back = gradient(typed(relay.Function([x], sb.get())))
     assert count_ops(back)["negative"] >= 2 * DEPTH
     assert Feature.fGraph not in detect_feature(back)
+
+
+@pytest.mark.spec("GRAD-4", "GRAD-5", "GRAD-9")
+def test_diamond_ladder() -> None:
+    # a_{i+1} = a_i + a_i, 40 times: a tree expansion of 2^40 nodes, the gradient is 2^40
+    t = relay.TensorType((2,), "float64")
+    x = relay.var("x", t)
+    a: Expr = x
+    for _ in range(40):
+        a = relay.add(a, a)
+    graph = typed(relay.Function([x], a))
+    _, (gx,) = run(grad_of(graph, "first_order"), np.ones(2))
+    np.testing.assert_array_equal(gx, np.full(2, 2.0**40))
+    with pytest.raises(DiagnosticError, match="shared between two uses"):
+        gradient(graph)
+    sb = relay.ScopeBuilder()
+    v: Expr = x
+    for _ in range(40):
+        v = sb.let("v", relay.add(v, v))
+    sb.ret(v)
+    _, (gx,) = run(grad_of(typed(relay.Function([x], sb.get()))), np.ones(2))
+    np.testing.assert_array_equal(gx, np.full(2, 2.0**40))

@@ -42,7 +42,6 @@ from minitvm.ir.op import Op
 from minitvm.ir.type import FuncType, RelayRefType, TensorType, TupleType, Type
 from minitvm.ir.type_functor import type_children, with_type_children
 from minitvm.relay.adt import Clause, Match, map_pattern_vars
-from minitvm.relay.analysis.feature import Feature, detect_feature
 from minitvm.relay.expr import (
     Call,
     Constant,
@@ -176,6 +175,11 @@ class _ReverseAD:
             node, bp = stack.pop()
             if isinstance(node, Var | GlobalVar | Constant | Op | Constructor):
                 continue
+            if node in self.func_bp or node in self.bp_of:
+                raise DiagnosticError(
+                    "gradient (higher_order): a sub-expression is shared between two uses "
+                    "(a graph); bind it with a let (ToANormalForm) first"
+                )
             if bp is not None:
                 self.bp_of[node] = bp
             inner = bp
@@ -356,11 +360,6 @@ def _seed(result: Expr, ty: Type, lets: Lets) -> None:
 def higher_order_gradient(expr: Expr, mod: IRModule | None = None) -> Function:
     """``fn(params) -> (result, (grads...))`` for a typed function of tensor parameters."""
     func = check_gradient_input(de_global(mod, expr), "higher_order")
-    if Feature.fGraph in detect_feature(func):
-        raise DiagnosticError(
-            "gradient (higher_order): the function shares a sub-expression between two uses "
-            "(a graph); bind it with a let (ToANormalForm) first"
-        )
     gvars: dict[GlobalVar, GlobalVar] = {}
     ad = _ReverseAD(mod, gvars)
     lets = Lets()
@@ -387,6 +386,9 @@ def _translate_globals(first: _ReverseAD, mod: IRModule | None) -> None:
         if not isinstance(func, Function):
             raise DiagnosticError(f"gradient (higher_order): @{gv.name_hint} is not a function")
         ad = _ReverseAD(mod, first.gvars)
-        translated = ad.translate(func)
+        try:
+            translated = ad.translate(func)
+        except DiagnosticError as err:
+            raise DiagnosticError(f"{err} (in @{gv.name_hint})") from None
         mod[first.gvars[gv]] = translated
         pending.extend(ad.queue)
