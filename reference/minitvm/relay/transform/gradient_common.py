@@ -16,7 +16,7 @@ from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.type import FuncType, TensorType, TupleType, Type
-from minitvm.relay.expr import Call, Expr, Let, Tuple, TupleGetItem, Var
+from minitvm.relay.expr import Expr, Let, Tuple, TupleGetItem, Var
 from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
 from minitvm.relay.op.op import get_gradient
@@ -158,7 +158,7 @@ def missing_gradients(expr: Expr) -> list[str]:
     return sorted(names)
 
 
-def param_type(param: Var) -> Type | None:
+def _param_type(param: Var) -> Type | None:
     return param.checked_type_ if param.checked_type_ is not None else param.type_annotation
 
 
@@ -179,7 +179,7 @@ def check_gradient_input(expr: Expr, mode: str) -> Function:
             f"gradient ({mode}): the function is not type checked; run InferType first"
         )
     for index, p in enumerate(expr.params):
-        ty = param_type(p)
+        ty = _param_type(p)
         if not isinstance(ty, TensorType):
             raise DiagnosticError(
                 f"gradient ({mode}): parameter {index} (%{p.name_hint}) must be a tensor, got {ty}"
@@ -190,7 +190,3 @@ def check_gradient_input(expr: Expr, mode: str) -> Function:
             f"gradient ({mode}): no gradient is registered for operator(s) {', '.join(missing)}"
         )
     return expr
-
-
-def is_op_call(expr: Expr) -> bool:
-    return isinstance(expr, Call) and isinstance(expr.op, Op)

@@ -22,6 +22,7 @@ first-order gradients are) is put in A normal form first (TVM rejects it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import assert_never
 
 from minitvm.error import DiagnosticError
@@ -75,13 +76,10 @@ class _Lazy:
 
     def __init__(self, mod: IRModule) -> None:
         self.mod = mod
-        _, raw, one, zero = mod.get_type("GradCell")
-        cell = mod.get_global_type_var("GradCell")
-        assert isinstance(raw, Constructor)  # get_type lists the constructors after the type
-        assert isinstance(one, Constructor)  # get_type lists the constructors after the type
-        assert isinstance(zero, Constructor)  # get_type lists the constructors after the type
-        self.cell = cell
-        self.ctors = {"Raw": raw, "One": one, "Zero": zero}
+        self.cell = mod.get_global_type_var("GradCell")
+        self.ctors = {
+            c.name_hint: c for c in mod.get_type("GradCell") if isinstance(c, Constructor)
+        }
         self.from_cell = mod.get_global_var("FromGradCell")
         self.vars: dict[Var, Var] = {}
         self.out: dict[Expr, Expr] = {}
@@ -93,20 +91,47 @@ class _Lazy:
         )
 
     def wrap(self, expr: Expr, ty: Type, lets: Lets) -> Expr:
+        """A plain value of type ``ty`` as cells."""
         raw = self.ctors["Raw"]
-        return map_tensors(ty, expr, lets, lambda e, t: Call(raw, [e]), lambda e, t: e)
+        adapt = self._adapter(to_cells=True)
+        return map_tensors(ty, expr, lets, lambda e, t: Call(raw, [e]), adapt)
 
     def unwrap(self, expr: Expr, ty: Type, lets: Lets) -> Expr:
+        """A value of plain type ``ty`` held as cells, as a plain value."""
         from_cell = self.from_cell
-        return map_tensors(ty, expr, lets, lambda e, t: Call(from_cell, [e]), lambda e, t: e)
+        adapt = self._adapter(to_cells=False)
+        return map_tensors(ty, expr, lets, lambda e, t: Call(from_cell, [e]), adapt)
+
+    def _adapter(self, to_cells: bool) -> Callable[[Expr, Type], Expr]:
+        """Closures cross a boundary through an adapter converting their arguments and
+        result (recursing over the nesting of function types, not of the program)."""
+
+        def adapt(expr: Expr, ty: Type) -> Expr:
+            if not isinstance(ty, FuncType) or not _has_tensor(ty):
+                return expr
+            lets = Lets()
+            params = [Var("p") for _ in ty.arg_types]
+            if to_cells:  # a plain closure, called with cells
+                args = [self.unwrap(p, t, lets) for p, t in zip(params, ty.arg_types, strict=True)]
+                result = self.wrap(lets.push(Call(expr, args)), ty.ret_type, lets)
+            else:  # a closure on cells, called with plain values
+                args = [self.wrap(p, t, lets) for p, t in zip(params, ty.arg_types, strict=True)]
+                result = self.unwrap(lets.push(Call(expr, args)), ty.ret_type, lets)
+            return Function(params, lets.get(result))
+
+        return adapt
 
     def run(self, func: Function) -> Function:
+        # the rewritten function gets parameters of its own: the wrapper binds the originals
+        for p in func.params:
+            ann = p.type_annotation
+            self.vars[p] = Var(p.name_hint, None if ann is None else self.lazy_type(ann))
         for node in iter_post_order(func):
             if not isinstance(node, Constant):
                 self.out[node] = self._rewrite(node)
         result = self.out[func]
-        if result is func or not isinstance(result, Function):
-            return func
+        if not isinstance(result, Function):
+            raise DiagnosticError("LazyGradientInit: the rewrite did not give a function")
         lets = Lets()
         args = [self.wrap(p, _checked(p), lets) for p in func.params]
         inner = Function(result.params, result.body, result.ret_type, [], result.attrs)
@@ -175,9 +200,10 @@ class _Lazy:
             return self._op_call(call, op)
         args = [self._tr(a) for a in call.args]
         if isinstance(op, GlobalVar) and op in self.mod:
-            # the global keeps its signature: hand it plain values, wrap what it returns
+            # the global keeps its signature: hand it plain tensors where it declares tensors
+            # (a type variable takes the cells as they are), wrap the tensors it returns
             callee = self.mod[op].checked_type_
-            if isinstance(callee, FuncType) and not callee.type_params:
+            if isinstance(callee, FuncType):
                 lets = Lets()
                 plain = [
                     self.unwrap(lets.push(a), t, lets)
@@ -239,7 +265,35 @@ def _without_sharing(func: Function, mod: IRModule) -> Function:
     return typed
 
 
+def _holds_tensors_in_adts(func: Function) -> bool:
+    """Whether a value of ``func`` is an ADT instance holding tensors (``List[int32]``) or a
+    constructor takes tensor fields. Its tensors would become cells inside the ADT, which the
+    wrappers at the function's boundary and at calls of globals cannot convert."""
+    for node in iter_post_order(func):
+        if isinstance(node, Constructor):
+            if any(_has_tensor(t) for t in node.inputs):
+                return True
+            continue
+        ty = node.checked_type_ if node.checked_type_ is not None else None
+        if ty is None and isinstance(node, Var):
+            ty = node.type_annotation
+        if ty is not None and any(
+            isinstance(t, TypeCall) and any(_has_tensor(a) for a in t.args) for t in iter_types(ty)
+        ):
+            return True
+    return False
+
+
+def _has_tensor_values(func: Function) -> bool:
+    return any(
+        node.checked_type_ is not None and _has_tensor(node.checked_type_)
+        for node in iter_post_order(func)
+    )
+
+
 def _rewrite_function(func: Function, mod: IRModule, ctx: PassContext) -> Function:
+    if not _has_tensor_values(func) or _holds_tensors_in_adts(func):
+        return func
     if not mod.contains_global_var("FromGradCell"):
         mod.import_from_std("gradient.rly")
     return _Lazy(mod).run(_without_sharing(func, mod))
