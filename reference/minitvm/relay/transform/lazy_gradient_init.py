@@ -11,13 +11,16 @@ other operator reads its operands with ``FromGradCell`` and wraps its result in 
 rewritten function is wrapped in one that keeps the original signature: it wraps the
 parameters, calls the rewritten function and unwraps the result.
 
-A function pass (opt_level 2); it imports ``gradient.rly`` into the module. Deliberate
-differences from TVM: ``zeros_like`` makes a ``Zero`` cell (TVM makes a ``One``, which
-``MultiplyGradCell`` then treats as the identity, changing results); an If's condition is
-unwrapped; a call of a global unwraps its arguments and wraps its result, since the global
-keeps its signature; operators with tuple operands or results (``concatenate``, ``split``)
-are wrapped and unwrapped tensor by tensor; a function sharing a sub-expression (a graph, as
-first-order gradients are) is put in A normal form first (TVM rejects it).
+A function pass (opt_level 2); it imports ``gradient.rly`` into the module. A function with
+no tensor value, or with an ADT value holding tensors (``List[int32]``), is left unchanged:
+its cells would sit inside the ADT, where no wrapper reaches. Deliberate differences from TVM:
+``zeros_like`` makes a ``Zero`` cell (TVM makes a ``One``, which ``MultiplyGradCell`` then
+treats as the identity, changing results); an If's condition is unwrapped; a call of a global
+(which keeps its signature) unwraps the arguments it declares as tensors and wraps its
+result, and closures crossing that boundary get adapters; operators with tuple operands or
+results (``concatenate``, ``split``) are wrapped and unwrapped tensor by tensor; a function
+sharing a sub-expression (a graph, as first-order gradients are) is put in A normal form
+first (TVM rejects it).
 """
 
 from __future__ import annotations
