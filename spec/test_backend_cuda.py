@@ -445,7 +445,10 @@ def test_simulator_code_and_cache_key() -> None:
 
 
 def _device_script(body: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0", PYTHONPATH=f"{ROOT / 'reference'}:{ROOT}")
+    path = os.pathsep.join(
+        p for p in (os.environ.get("PYTHONPATH", ""), str(ROOT / "reference"), str(ROOT)) if p
+    )
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0", PYTHONPATH=path)
     return subprocess.run(
         [sys.executable, "-c", body], env=env, capture_output=True, text=True, timeout=300
     )

@@ -26,7 +26,7 @@ from minitvm.backend.numba_cpu.kernel_cache import (
     module_key,
 )
 from minitvm.backend.numba_cuda.codegen import CudaKernelSource, generate_cuda
-from minitvm.backend.numba_cuda.options import CudaOptions, current_cuda_options
+from minitvm.backend.numba_cuda.options import CudaOptions, configure, current_cuda_options
 from minitvm.error import DiagnosticError, InternalError, TVMError
 from minitvm.tir.function import PrimFunc
 from minitvm.tir.functor import walk_stmt
@@ -68,7 +68,17 @@ class CudaKernel:
     """A PrimFunc compiled to CUDA kernels; ``kernel(arrays)`` runs it in
     destination-passing style, as ``NumbaKernel`` does."""
 
-    __slots__ = ("_temps", "func", "kernels", "module", "name", "options", "source", "written")
+    __slots__ = (
+        "_launchers",
+        "_temps",
+        "func",
+        "kernels",
+        "module",
+        "name",
+        "options",
+        "source",
+        "written",
+    )
 
     def __init__(
         self, func: PrimFunc, source: CudaKernelSource, module: KernelModule, options: CudaOptions
@@ -85,6 +95,7 @@ class CudaKernel:
         self.written = tuple(
             buf is not None and id(buf.data) in stored for buf in func.param_buffers
         )
+        self._launchers: list[Any] | None = None
         self._temps: list[Any] | None = None
         """The stages' intermediate buffers, allocated on the device at the first run and
         reused (they are written before they are read in every run)."""
@@ -120,9 +131,13 @@ class CudaKernel:
             device.append(dev)
         if self._temps is None:
             self._temps = [cuda.device_array(shape, dtype) for shape, dtype in self.source.temps]
+        if self._launchers is None:
+            self._launchers = [
+                configure(k, blocks, threads) for k, (blocks, threads) in self.kernels
+            ]
         try:
-            for kernel, (blocks, threads) in self.kernels:
-                kernel[blocks, threads](*device, *self._temps)
+            for launch in self._launchers:
+                launch(*device, *self._temps)
         except IndexError as exc:  # raised by a generated range check (simulator)
             raise DiagnosticError(f"{self.name}: {exc}") from None
         for arr, dev in back:

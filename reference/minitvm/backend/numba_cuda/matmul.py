@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from minitvm.backend.numba_cuda.options import simulated
+from minitvm.backend.numba_cuda.options import configure, simulated
 from minitvm.relay.backend.externs import Product
 
 __all__ = ["GPU_TILE", "SIMULATOR_TILE", "matmul_kernel", "tiled_matmul"]
@@ -94,15 +94,20 @@ def tiled_matmul(product: Product) -> Callable[[list[Any], Any], None]:
     arrays, or host arrays (copied to the device and the result back)."""
     tile = SIMULATOR_TILE if simulated() else GPU_TILE
     lhs, rhs, shape = product.lhs, product.rhs, product.out
+    launchers: dict[str, Any] = {}
 
     def run(ins: list[Any], out: Any) -> None:
         a = _on_device(ins[lhs.index], lhs.shape)
         b = _on_device(ins[rhs.index], rhs.shape)
         host = isinstance(out, np.ndarray)
         c = cuda.device_array(shape, out.dtype) if host else out.reshape(shape)
-        grid = (-(-shape[2] // tile), -(-shape[1] // tile), shape[0])
-        kernel = matmul_kernel(tile, str(out.dtype), lhs.transposed, rhs.transposed)
-        kernel[grid, (tile, tile)](a, b, c)
+        dtype = str(out.dtype)
+        launch = launchers.get(dtype)
+        if launch is None:
+            grid = (-(-shape[2] // tile), -(-shape[1] // tile), shape[0])
+            kernel = matmul_kernel(tile, dtype, lhs.transposed, rhs.transposed)
+            launch = launchers[dtype] = configure(kernel, grid, (tile, tile))
+        launch(a, b, c)
         if host:
             out[...] = c.copy_to_host().reshape(out.shape)
 
