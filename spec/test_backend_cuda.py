@@ -174,8 +174,30 @@ def test_casts_bool_and_clamped_loads_match_exactly() -> None:
         None,
         {a: a_buf, b: b_buf},
     )
-    with pytest.raises(DiagnosticError, match="out of range"):
-        tvm.build(bad, target="cuda")(np.zeros(4, "int32"), np.zeros(4, "int32"))
+    built = tvm.build(bad, target="cuda")
+    assert _kernel(built).source.faults == ("store to B is out of range",)
+    with pytest.raises(DiagnosticError, match="store to B is out of range"):
+        built(np.zeros(4, "int32"), np.zeros(4, "int32"))
+    # A data-dependent store (B[A[i]] = i): the fault is reported for the call that made
+    # it, and cleared, so the same kernel then runs on good data.
+    scatter = tir.PrimFunc(
+        [a, b],
+        tir.For(
+            i,
+            tir.const(0),
+            tir.const(4),
+            tir.ForKind.SERIAL,
+            tir.BufferStore(b_buf, i, (a_buf[i],)),
+        ),
+        None,
+        {a: a_buf, b: b_buf},
+    )
+    built = tvm.build(scatter, target="cuda")
+    with pytest.raises(DiagnosticError, match="store to B is out of range"):
+        built(np.array([0, 1, 7, 2], "int32"), np.zeros(4, "int32"))
+    out = np.zeros(4, "int32")
+    built(np.array([3, 2, 1, 0], "int32"), out)
+    np.testing.assert_array_equal(out, [3, 2, 1, 0])
 
 
 @pytest.mark.spec("CUDA-2")

@@ -69,6 +69,7 @@ class CudaKernel:
     destination-passing style, as ``NumbaKernel`` does."""
 
     __slots__ = (
+        "_fault",
         "_launchers",
         "_temps",
         "func",
@@ -95,10 +96,11 @@ class CudaKernel:
         self.written = tuple(
             buf is not None and id(buf.data) in stored for buf in func.param_buffers
         )
+        self._fault: Any = None
         self._launchers: list[Any] | None = None
-        self._temps: list[Any] | None = None
-        """The stages' intermediate buffers, allocated on the device at the first run and
-        reused (they are written before they are read in every run)."""
+        self._temps: list[Any] = []
+        """The stages' intermediate buffers, allocated on the device with the launchers at
+        the first run and reused (they are written before they are read in every run)."""
 
     def check(self, args: list[Any]) -> None:
         """The interpreter's argument checks: count, dtypes, ranks and shapes."""
@@ -114,6 +116,13 @@ class CudaKernel:
     def run(self, *args: Any) -> None:
         """Launch every stage. Device arrays are used in place; host arrays are copied to
         the device first and, when the function writes them, back after."""
+        device, back = self._on_device(args)
+        self._launch(device)
+        for arr, dev in back:
+            arr[...] = dev.copy_to_host().reshape(arr.shape)
+
+    def _on_device(self, args: tuple[Any, ...]) -> tuple[list[Any], list[tuple[Array, Any]]]:
+        """The launch arguments, and the host arrays to copy back with their device copies."""
         cuda = _cuda()
         device: list[Any] = []
         back: list[tuple[Array, Any]] = []
@@ -129,19 +138,25 @@ class CudaKernel:
             else:  # a 0-d array travels as a 1-element one
                 dev = arr.reshape(1) if arr.ndim == 0 else arr
             device.append(dev)
-        if self._temps is None:
-            self._temps = [cuda.device_array(shape, dtype) for shape, dtype in self.source.temps]
+        return device, back
+
+    def _launch(self, device: list[Any]) -> None:
+        """Launch the stages in order, then raise if a range check failed."""
         if self._launchers is None:
-            self._launchers = [
-                configure(k, blocks, threads) for k, (blocks, threads) in self.kernels
-            ]
+            cuda = _cuda()
+            self._temps = [cuda.device_array(shape, dtype) for shape, dtype in self.source.temps]
+            self._fault = cuda.to_device(np.zeros(1, np.int32))
+            self._launchers = [configure(k, *launch) for k, launch in self.kernels]
         try:
             for launch in self._launchers:
-                launch(*device, *self._temps)
-        except IndexError as exc:  # raised by a generated range check (simulator)
+                launch(*device, *self._temps, self._fault)
+        except IndexError as exc:  # an index error of the simulator itself
             raise DiagnosticError(f"{self.name}: {exc}") from None
-        for arr, dev in back:
-            arr[...] = dev.copy_to_host().reshape(arr.shape)
+        if self.source.faults:  # the kernels have range checks: read their verdict
+            code = int(self._fault.copy_to_host()[0])
+            if code:
+                self._fault.copy_to_device(np.zeros(1, np.int32))
+                raise DiagnosticError(f"{self.name}: {self.source.faults[code - 1]}")
 
 
 def build_cuda_prim_func(

@@ -67,6 +67,7 @@ def kernel_signature(kernel: CudaKernel) -> tuple[Any, ...]:
             sig.append(types.Array(from_dtype(np.dtype(buf.dtype)), max(len(buf.shape), 1), "C"))
     for shape, dtype in kernel.source.temps:
         sig.append(types.Array(from_dtype(np.dtype(dtype)), len(shape), "C"))
+    sig.append(types.Array(types.int32, 1, "C"))  # the fault flag
     return tuple(sig)
 
 
