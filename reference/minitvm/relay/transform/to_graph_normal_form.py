@@ -16,8 +16,10 @@ of a recursive function after its let is also rewritten.
 
 A let whose value is impure (it reads or writes a reference, or may call something that does;
 ``analysis.purity``) is kept as it is: dissolving it would drop the effect when the variable
-is unused, or move it to the variable's first use. TVM dissolves every let, which changes
-such programs.
+is unused, or move it to the variable's first use. So is a let whose value creates a
+reference: the cell's identity is the value, and a shared node used inside a closure and
+outside it would be evaluated in both scopes, creating two cells. TVM dissolves every let,
+which changes such programs.
 
 The pass is a FunctionPass (opt_level 1): InferType runs on the module afterwards.
 """
@@ -33,7 +35,7 @@ from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
 from minitvm.ir.transform import PassContext, PassInfo, register_pass
 from minitvm.relay.analysis.purity import let_purity
-from minitvm.relay.expr import Constant, Expr, Let, Var
+from minitvm.relay.expr import Constant, Expr, Let, RefCreate, Var
 from minitvm.relay.expr_functor import children, rebuild
 from minitvm.relay.function import Function
 from minitvm.relay.transform.function_pass import FunctionPass
@@ -96,7 +98,7 @@ class _GraphNormalForm:
         while True:
             current = chain[-1]
             value = yield from self._visit_value(current)
-            if self._keep(current.var):
+            if self._keep(current.var) or _creates_reference(current.value):
                 kept.append((current.var, value))
             else:
                 self._var_map[current.var] = value
@@ -125,6 +127,23 @@ class _GraphNormalForm:
             self._memo.pop(key, None)
         del self._log[mark:]
         return Let(var, value, var)
+
+
+def _creates_reference(value: Expr) -> bool:
+    """Whether evaluating ``value`` creates a reference (function bodies aside). Such a let
+    stays: a reference's identity is its value, and a shared node evaluated in two scopes
+    (inside a closure and outside it) would create two cells."""
+    stack = [value]
+    seen: set[Expr] = set()
+    while stack:
+        node = stack.pop()
+        if node in seen or isinstance(node, Function):
+            continue
+        seen.add(node)
+        if isinstance(node, RefCreate):
+            return True
+        stack.extend(children(node))
+    return False
 
 
 def to_graph_normal_form(expr: Expr, mod: IRModule | None = None) -> Expr:
