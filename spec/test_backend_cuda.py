@@ -27,6 +27,10 @@ from minitvm.contrib.graph_executor import GraphModule
 from minitvm.error import DiagnosticError, TVMError
 from minitvm.relay.backend import compile_engine
 from minitvm.relay.backend.executors import GraphExecutor
+from minitvm.relay.backend.graph_codegen import NOP
+from minitvm.relay.backend.graph_json import parse as parse_graph
+from minitvm.relay.backend.graph_runtime import GraphRuntime
+from minitvm.runtime import nvtx
 from minitvm.testing import CudaBackend, InterpreterBackend, assert_results_match, load_backend
 from minitvm.tir import op as tir_op
 from minitvm.tir.build import BuiltFunc
@@ -170,8 +174,30 @@ def test_casts_bool_and_clamped_loads_match_exactly() -> None:
         None,
         {a: a_buf, b: b_buf},
     )
-    with pytest.raises(DiagnosticError, match="out of range"):
-        tvm.build(bad, target="cuda")(np.zeros(4, "int32"), np.zeros(4, "int32"))
+    built = tvm.build(bad, target="cuda")
+    assert _kernel(built).source.faults == ("store to B is out of range",)
+    with pytest.raises(DiagnosticError, match="store to B is out of range"):
+        built(np.zeros(4, "int32"), np.zeros(4, "int32"))
+    # A data-dependent store (B[A[i]] = i): the fault is reported for the call that made
+    # it, and cleared, so the same kernel then runs on good data.
+    scatter = tir.PrimFunc(
+        [a, b],
+        tir.For(
+            i,
+            tir.const(0),
+            tir.const(4),
+            tir.ForKind.SERIAL,
+            tir.BufferStore(b_buf, i, (a_buf[i],)),
+        ),
+        None,
+        {a: a_buf, b: b_buf},
+    )
+    built = tvm.build(scatter, target="cuda")
+    with pytest.raises(DiagnosticError, match="store to B is out of range"):
+        built(np.array([0, 1, 7, 2], "int32"), np.zeros(4, "int32"))
+    out = np.zeros(4, "int32")
+    built(np.array([3, 2, 1, 0], "int32"), out)
+    np.testing.assert_array_equal(out, [3, 2, 1, 0])
 
 
 @pytest.mark.spec("CUDA-2")
@@ -441,7 +467,10 @@ def test_simulator_code_and_cache_key() -> None:
 
 
 def _device_script(body: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0", PYTHONPATH=f"{ROOT / 'reference'}:{ROOT}")
+    path = os.pathsep.join(
+        p for p in (os.environ.get("PYTHONPATH", ""), str(ROOT / "reference"), str(ROOT)) if p
+    )
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0", PYTHONPATH=path)
     return subprocess.run(
         [sys.executable, "-c", body], env=env, capture_output=True, text=True, timeout=300
     )
@@ -475,8 +504,8 @@ for fn in lib.get_lib().functions.values():
             assert not double.search(code.llvm_ir), (code.name, double.search(code.llvm_ir))
             if ptx:
                 assert ".target sm_90" in code.ptx and code.name in code.ptx
-for dtype in ("float32", "float64"):
-    code = compile_matmul(dtype, 16, (9, 0), ptx)
+for dtype, ta, tb in ((d, a, b) for d in ("float32", "float64") for a in (0, 1) for b in (0, 1)):
+    code = compile_matmul(dtype, 16, (9, 0), ptx, (bool(ta), bool(tb)))
     stages += 1
     assert "llvm.nvvm.barrier0" in code.llvm_ir or "barrier" in code.llvm_ir, code.name
     assert ("addrspace(3)" in code.llvm_ir), code.name  # shared memory
@@ -538,3 +567,89 @@ def test_cuda_backend_in_the_conformance_protocol() -> None:
     mod, params, inputs = _net()
     want = InterpreterBackend().run(mod, inputs, params)
     assert_results_match(backend.run(mod, inputs, params), want, backend.name)
+
+
+@pytest.mark.spec("CUDA-10")
+def test_graph_storage_lives_on_the_device() -> None:
+    mod, params, inputs = _net()
+    lib = relay.build(mod, target="cuda", params=params)
+    runtime = lib["default"](tvm.cuda(0))
+    assert isinstance(runtime, GraphRuntime)
+    assert runtime.entries
+    assert not any(isinstance(e, np.ndarray) for e in runtime.entries)
+    m = GraphModule(runtime)
+    want = InterpreterBackend().run(mod, inputs, params)
+    m.set_input("x", inputs["x"])
+    m.run()
+    first = m.get_output(0)
+    assert_results_match([m.get_output(i).numpy() for i in range(3)], want, "device storage")
+    np.testing.assert_array_equal(m.get_input("x").numpy(), inputs["x"])
+    # Outputs are host snapshots: a new input and run leave an earlier output as it was.
+    before = first.numpy()
+    other = {"x": -inputs["x"]}
+    m.set_input("x", other["x"])
+    m.run()
+    np.testing.assert_array_equal(first.numpy(), before)
+    want_other = InterpreterBackend().run(mod, other, params)
+    assert_results_match([m.get_output(i).numpy() for i in range(3)], want_other, "rerun")
+    with pytest.raises(DiagnosticError, match="expects float32"):
+        m.set_input("x", inputs["x"].astype("float64"))
+
+
+@pytest.mark.spec("CUDA-10")
+def test_transposed_and_channels_last_products_on_device_storage() -> None:
+    rng = np.random.default_rng(5)
+    a, b = relay.var("a", shape=(4, 3)), relay.var("b", shape=(4, 5))
+    p, q = relay.var("p", shape=(2, 4, 3)), relay.var("q", shape=(2, 4, 5))
+    d, k = relay.var("d", shape=(1, 5, 5, 2)), relay.var("k", shape=(3, 3, 2, 4))
+    out = relay.Tuple(
+        [
+            relay.nn.matmul(a, b, transpose_a=True),
+            relay.nn.batch_matmul(p, q, transpose_a=True, transpose_b=False),
+            relay.nn.conv2d(d, k, padding=(1, 1), data_layout="NHWC", kernel_layout="HWIO"),
+        ]
+    )
+    params = [a, b, p, q, d, k]
+    mod = tvm.IRModule.from_expr(relay.Function(params, out))
+    inputs = {
+        v.name_hint: rng.standard_normal(tuple(int(s) for s in v.type_annotation.shape)).astype(F32)
+        for v in params
+        if isinstance(v.type_annotation, tvm.ir.TensorType)
+    }
+    assert len(inputs) == 6
+    lib = relay.build(mod, "cuda")
+    src = lib.get_source()
+    for call in ("matmul", "batch_matmul", "conv2d_im2col"):
+        assert f"library call: {call} (tiled CUDA matmul)" in src
+    want = InterpreterBackend().run(mod, inputs)
+    assert_results_match(CudaBackend().run(mod, inputs), want, "tiled on device storage")
+
+
+@pytest.mark.spec("CUDA-10")
+def test_each_fused_function_runs_in_an_nvtx_range() -> None:
+    mod, params, inputs = _net()
+    lib = relay.build(mod, target="cuda", params=params)
+    m = GraphModule(lib["default"](tvm.cuda(0)))
+    m.set_input("x", inputs["x"])
+    events: list[tuple[str, str]] = []
+    nvtx.set_recorder(lambda kind, name: events.append((kind, name)))
+    try:
+        m.run()
+    finally:
+        nvtx.set_recorder(None)
+    graph = parse_graph(lib.get_graph_json())
+    called = [n.func_name for n in graph.nodes if n.op == "tvm_op" and n.func_name != NOP]
+    assert called
+    assert events == [e for name in called for e in (("push", name), ("pop", name))]
+
+
+@pytest.mark.spec("CUDA-10")
+def test_an_nvtx_range_closes_when_its_body_raises() -> None:
+    events: list[tuple[str, str]] = []
+    nvtx.set_recorder(lambda kind, name: events.append((kind, name)))
+    try:
+        with pytest.raises(ValueError, match="inside"), nvtx.annotate("fused_f"):
+            raise ValueError("inside")
+    finally:
+        nvtx.set_recorder(None)
+    assert events == [("push", "fused_f"), ("pop", "fused_f")]

@@ -271,6 +271,20 @@ def test_expressions_round_trip(family: str) -> None:
         roundtrip_expr(expr)
 
 
+@pytest.mark.spec("PARSE-2", "PARSE-18", "TXT-7")
+def test_a_free_variable_first_used_in_a_let_value_reads_back() -> None:
+    # The printer declares the free variable where it is first used, inside the let chain
+    # written as the value of the outer let; the parser accepts the declaration there.
+    zero = relay.const(np.int16(0))
+    free = relay.Var("x")
+    expr = relay.Let(relay.Var("x"), relay.Let(relay.Var("A"), zero, free), zero)
+    text = astext(expr)
+    assert "free_var %x1;" in text
+    parsed = relay.parse_expr(text)
+    tvm.ir.assert_structural_equal(parsed, expr, map_free_vars=True)
+    assert astext(parsed, annotate=type_comment) == astext(expr, annotate=type_comment)
+
+
 @pytest.mark.spec("PARSE-18")
 def test_shared_nodes_and_metadata_keep_their_identity() -> None:
     c = relay.const([1.0, 2.0])

@@ -261,15 +261,18 @@ class FuncEmitter:
         idx = [self.value(i, indent) for i in s.indices]
         checks = self.range_checks(buf, array, idx)
         if checks:
-            where = f"store to {buf.name} is out of range"
             self.line(f"if not ({' & '.join(checks)}):", indent)
-            self.line(f"raise IndexError({where!r})", indent + 1)
+            self.out_of_range(f"store to {buf.name} is out of range", indent + 1)
         target = (
             f"{array}[{', '.join(i.code for i in idx)}]"
             if idx
             else f"{array}[{self.expr.scalar_index}]"
         )
         self.line(f"{target} = {_store_cast(value.code, buf.dtype)}", indent)
+
+    def out_of_range(self, where: str, indent: int) -> None:
+        """What a store whose range check failed does instead of storing."""
+        self.line(f"raise IndexError({where!r})", indent)
 
     def range_checks(self, buf: Buffer, array: str, idx: list[Emitted]) -> list[str]:
         checks: list[str] = []

@@ -3,9 +3,11 @@
 The kernels (``codegen``) are stored as a content-addressed module by the numba-CPU
 target's kernel cache, keyed by their text, this target's options, the text of the device
 functions they call and whether they run on the simulator. A call checks its arguments as
-the TIR interpreter does, copies the arrays to the device once, allocates the
-intermediate buffers there, launches every stage kernel in order (each launch sized by
-``CudaOptions.launch`` for the stage's parallel work) and copies the written arrays back.
+the TIR interpreter does and launches every stage kernel in order (each launch sized by
+``CudaOptions.launch`` for the stage's parallel work) on device arrays: those it is given
+(the graph executor's storage on a CUDA device), or copies of the host arrays it is given,
+with the written ones copied back. The intermediate buffers are allocated on the device
+once per kernel.
 Under the simulator, device arrays are host arrays and launches run as Python threads.
 """
 
@@ -24,7 +26,7 @@ from minitvm.backend.numba_cpu.kernel_cache import (
     module_key,
 )
 from minitvm.backend.numba_cuda.codegen import CudaKernelSource, generate_cuda
-from minitvm.backend.numba_cuda.options import CudaOptions, current_cuda_options
+from minitvm.backend.numba_cuda.options import CudaOptions, configure, current_cuda_options
 from minitvm.error import DiagnosticError, InternalError, TVMError
 from minitvm.tir.function import PrimFunc
 from minitvm.tir.functor import walk_stmt
@@ -66,7 +68,18 @@ class CudaKernel:
     """A PrimFunc compiled to CUDA kernels; ``kernel(arrays)`` runs it in
     destination-passing style, as ``NumbaKernel`` does."""
 
-    __slots__ = ("func", "kernels", "module", "name", "options", "source", "written")
+    __slots__ = (
+        "_fault",
+        "_launchers",
+        "_temps",
+        "func",
+        "kernels",
+        "module",
+        "name",
+        "options",
+        "source",
+        "written",
+    )
 
     def __init__(
         self, func: PrimFunc, source: CudaKernelSource, module: KernelModule, options: CudaOptions
@@ -83,6 +96,11 @@ class CudaKernel:
         self.written = tuple(
             buf is not None and id(buf.data) in stored for buf in func.param_buffers
         )
+        self._fault: Any = None
+        self._launchers: list[Any] | None = None
+        self._temps: list[Any] = []
+        """The stages' intermediate buffers, allocated on the device with the launchers at
+        the first run and reused (they are written before they are read in every run)."""
 
     def check(self, args: list[Any]) -> None:
         """The interpreter's argument checks: count, dtypes, ranks and shapes."""
@@ -96,24 +114,49 @@ class CudaKernel:
         self.run(*call)
 
     def run(self, *args: Any) -> None:
-        """Copy the arrays to the device, launch every stage, copy the outputs back."""
+        """Launch every stage. Device arrays are used in place; host arrays are copied to
+        the device first and, when the function writes them, back after."""
+        device, back = self._on_device(args)
+        self._launch(device)
+        for arr, dev in back:
+            arr[...] = dev.copy_to_host().reshape(arr.shape)
+
+    def _on_device(self, args: tuple[Any, ...]) -> tuple[list[Any], list[tuple[Array, Any]]]:
+        """The launch arguments, and the host arrays to copy back with their device copies."""
         cuda = _cuda()
         device: list[Any] = []
-        for arr, buf in zip(args, self.func.param_buffers, strict=True):
+        back: list[tuple[Array, Any]] = []
+        for arr, buf, written in zip(args, self.func.param_buffers, self.written, strict=True):
             if buf is None:
                 device.append(arr)
-            else:  # a 0-d array travels as a 1-element one
+                continue
+            if isinstance(arr, np.ndarray):
                 flat = np.ascontiguousarray(arr)
-                device.append(cuda.to_device(flat.reshape(1) if flat.ndim == 0 else flat))
-        temps = [cuda.device_array(shape, dtype) for shape, dtype in self.source.temps]
+                dev = cuda.to_device(flat.reshape(1) if flat.ndim == 0 else flat)
+                if written:
+                    back.append((arr, dev))
+            else:  # a 0-d array travels as a 1-element one
+                dev = arr.reshape(1) if arr.ndim == 0 else arr
+            device.append(dev)
+        return device, back
+
+    def _launch(self, device: list[Any]) -> None:
+        """Launch the stages in order, then raise if a range check failed."""
+        if self._launchers is None:
+            cuda = _cuda()
+            self._temps = [cuda.device_array(shape, dtype) for shape, dtype in self.source.temps]
+            self._fault = cuda.to_device(np.zeros(1, np.int32))
+            self._launchers = [configure(k, *launch) for k, launch in self.kernels]
         try:
-            for kernel, (blocks, threads) in self.kernels:
-                kernel[blocks, threads](*device, *temps)
-        except IndexError as exc:  # raised by a generated range check (simulator)
+            for launch in self._launchers:
+                launch(*device, *self._temps, self._fault)
+        except IndexError as exc:  # an index error of the simulator itself
             raise DiagnosticError(f"{self.name}: {exc}") from None
-        for arr, dev, written in zip(args, device, self.written, strict=True):
-            if written:
-                arr[...] = dev.copy_to_host().reshape(arr.shape)
+        if self.source.faults:  # the kernels have range checks: read their verdict
+            code = int(self._fault.copy_to_host()[0])
+            if code:
+                self._fault.copy_to_device(np.zeros(1, np.int32))
+                raise DiagnosticError(f"{self.name}: {self.source.faults[code - 1]}")
 
 
 def build_cuda_prim_func(

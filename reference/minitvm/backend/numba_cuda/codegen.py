@@ -216,10 +216,22 @@ class CudaFuncEmitter(FuncEmitter):
 
     expr_class = CudaExprEmitter
 
-    def __init__(self, options: CompileOptions) -> None:
+    def __init__(self, options: CompileOptions, faults: list[str]) -> None:
         super().__init__(options)
         self.work = 0
         self.used.add("cuda")
+        self.fault = self.fresh("fault")
+        self.faults = faults
+
+    @override
+    def out_of_range(self, where: str, indent: int) -> None:
+        # A kernel cannot raise on a GPU: it records the first fault's code (1 + its index
+        # in ``faults``) and stops; the host raises after the launches (CUDA-1).
+        if where not in self.faults:
+            self.faults.append(where)
+        code = self.faults.index(where) + 1
+        self.line(f"cuda.atomic.cas({self.fault}, 0, 0, {code})", indent)
+        self.line("return", indent)
 
     @override
     def parallel_loops(self, loops: list[For], inner: Stmt) -> int:
@@ -274,12 +286,15 @@ class Stage:
 @dataclass(frozen=True, slots=True)
 class CudaKernelSource:
     """Generated kernels: ``source`` defines every stage's kernel; each takes the
-    parameters, then the host-allocated ``temps`` (shape, dtype)."""
+    parameters, then the host-allocated ``temps`` (shape, dtype), then a 1-element int32
+    fault array where a failed range check writes ``1 + `` the index of its message in
+    ``faults`` (0: none)."""
 
     name: str
     source: str
     stages: tuple[Stage, ...]
     temps: tuple[tuple[tuple[int, ...], str], ...]
+    faults: tuple[str, ...] = ()
 
 
 def _split(func: PrimFunc) -> tuple[list[Buffer], list[Stmt]]:
@@ -305,15 +320,16 @@ def _temp_shape(buf: Buffer) -> tuple[int, ...]:
 
 
 def _stage_kernel(
-    func: PrimFunc, allocs: list[Buffer], stage: Stmt, kname: str, sim: bool
+    func: PrimFunc, allocs: list[Buffer], stage: Stmt, kname: str, sim: bool, faults: list[str]
 ) -> tuple[str, int]:
-    em = CudaFuncEmitter(CompileOptions())
+    em = CudaFuncEmitter(CompileOptions(), faults)
     em.used.add(kname)
     params, setup = bind_params(em, func)
     for buf in allocs:
         name = em.fresh(buf.name)
         em.scope.arrays[buf.data] = name
         params.append(name)
+    params.append(em.fault)
     indent = 1
     if sim:
         em.line('with np.errstate(all="ignore"):', indent)
@@ -345,9 +361,10 @@ def generate_cuda(func: PrimFunc, options: CudaOptions, name: str = "kernel") ->
     texts: list[str] = []
     stages: list[Stage] = []
     base = "".join(c if c.isalnum() else "_" for c in name) or "kernel"
+    faults: list[str] = []
     for k, stmt in enumerate(stmts):
         kname = f"{base}_stage{k}" if len(stmts) > 1 else base
-        text, work = _stage_kernel(func, allocs, stmt, kname, options.simulator)
+        text, work = _stage_kernel(func, allocs, stmt, kname, options.simulator, faults)
         texts.append(text)
         stages.append(Stage(kname, work))
-    return CudaKernelSource(base, "\n\n".join(texts), tuple(stages), temps)
+    return CudaKernelSource(base, "\n\n".join(texts), tuple(stages), temps, tuple(faults))

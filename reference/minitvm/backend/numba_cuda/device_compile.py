@@ -67,6 +67,7 @@ def kernel_signature(kernel: CudaKernel) -> tuple[Any, ...]:
             sig.append(types.Array(from_dtype(np.dtype(buf.dtype)), max(len(buf.shape), 1), "C"))
     for shape, dtype in kernel.source.temps:
         sig.append(types.Array(from_dtype(np.dtype(dtype)), len(shape), "C"))
+    sig.append(types.Array(types.int32, 1, "C"))  # the fault flag
     return tuple(sig)
 
 
@@ -104,9 +105,14 @@ def compile_kernel(
 
 
 def compile_matmul(
-    dtype: str = "float32", tile: int = 16, cc: tuple[int, int] = (9, 0), ptx: bool = False
+    dtype: str = "float32",
+    tile: int = 16,
+    cc: tuple[int, int] = (9, 0),
+    ptx: bool = False,
+    transposed: tuple[bool, bool] = (False, False),
 ) -> DeviceCode:
-    """The tiled matrix product of ``numba_cuda.matmul`` typed and lowered for ``cc``."""
+    """The tiled matrix product of ``numba_cuda.matmul`` (for operands ``transposed`` or
+    not) typed and lowered for ``cc``."""
     cuda = _numba_cuda()
     from numba import from_dtype, types
     from numba.cuda.compiler import compile_cuda
@@ -115,7 +121,8 @@ def compile_matmul(
 
     array = types.Array(from_dtype(np.dtype(dtype)), 3, "C")
     sig = (array, array, array)
-    pyfunc = matmul_kernel(tile, dtype).py_func
+    pyfunc = matmul_kernel(tile, dtype, *transposed).py_func
     cres = compile_cuda(pyfunc, None, sig, cc=cc)
     code = cuda.compile_ptx(pyfunc, sig, cc=cc)[0] if ptx else None
-    return DeviceCode(f"tiled_matmul_{dtype}", str(cres.library.get_llvm_str()), code)
+    suffix = "".join("t" if t else "n" for t in transposed)
+    return DeviceCode(f"tiled_matmul_{dtype}_{suffix}", str(cres.library.get_llvm_str()), code)

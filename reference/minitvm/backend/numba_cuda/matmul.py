@@ -2,12 +2,14 @@
 classic tiling of TVM's CUDA dense/batch_matmul schedules, as a fixed kernel).
 
 ``nn.dense``, ``nn.matmul``, ``nn.batch_matmul`` and the im2col form of ``nn.conv1d`` /
-``nn.conv2d`` reach the compile engine as library calls (``relay.backend.externs``) that say
-which views of their inputs and output form the product ``out[b] = lhs[b] @ rhs[b]``
-(a 2-d operand is shared by every batch). On the CUDA target the call runs this kernel: each
-block computes a ``TILE x TILE`` tile of one batch's output; per step along ``k`` its threads
-load one tile of each operand into shared memory, synchronize, and accumulate the tiles'
-product in a register, in the output's dtype. Edges are handled by loading zeros outside the
+``nn.conv2d`` reach the compile engine as library calls (``relay.backend.externs``) whose
+``Product`` says which inputs form ``out[b] = lhs[b] @ rhs[b]``, each read as a contiguous
+``(batch, rows, cols)`` array, possibly transposed (a batch of one is shared by every batch).
+On the CUDA target the call runs this kernel on device arrays, reshaped in place: each block
+computes a ``TILE x TILE`` tile of one batch's output; per step along ``k`` its threads load
+one tile of each operand into shared memory, synchronize, and accumulate the tiles' product
+in a register, in the output's dtype. The kernel is specialized for the operands'
+transposition, so no transposed copy is made. Edges are handled by loading zeros outside the
 operands. The tile is 16 on a GPU and 4 under the simulator (whose threads are Python
 threads).
 """
@@ -19,27 +21,26 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from minitvm.backend.numba_cuda.options import simulated
+from minitvm.backend.numba_cuda.options import configure, simulated
+from minitvm.relay.backend.externs import Product
 
 __all__ = ["GPU_TILE", "SIMULATOR_TILE", "matmul_kernel", "tiled_matmul"]
 
-Array = npt.NDArray[Any]
-Views = Callable[[list[Array], Array], tuple[Array, Array, Array]]
 
 GPU_TILE = 16
 SIMULATOR_TILE = 4
 
-_KERNELS: dict[tuple[int, str], Any] = {}
+_KERNELS: dict[tuple[int, str, bool, bool], Any] = {}
 
 cuda: Any = importlib.import_module("numba.cuda")
 """A module global, which the simulator replaces by its own ``cuda`` in the kernel."""
 
 
-def matmul_kernel(tile: int, dtype: str) -> Any:
-    """The tiled kernel for ``tile`` and ``dtype`` (compiled once per process)."""
-    key = (tile, dtype)
+def matmul_kernel(tile: int, dtype: str, ta: bool = False, tb: bool = False) -> Any:
+    """The tiled kernel for ``tile``, ``dtype`` and the operands' transposition (compiled
+    once per process)."""
+    key = (tile, dtype, ta, tb)
     found = _KERNELS.get(key)
     if found is not None:
         return found
@@ -57,11 +58,18 @@ def matmul_kernel(tile: int, dtype: str) -> Any:
         batch = cuda.blockIdx.z
         ab = batch if a.shape[0] > 1 else 0
         bb = batch if b.shape[0] > 1 else 0
-        m, n, k = c.shape[1], c.shape[2], a.shape[2]
+        m, n = c.shape[1], c.shape[2]
+        k = a.shape[1] if ta else a.shape[2]
         acc = zero
         for t in range(0, k, tile):
-            sa[ty, tx] = a[ab, row, t + tx] if row < m and t + tx < k else zero
-            sb[ty, tx] = b[bb, t + ty, col] if t + ty < k and col < n else zero
+            if row < m and t + tx < k:
+                sa[ty, tx] = a[ab, t + tx, row] if ta else a[ab, row, t + tx]
+            else:
+                sa[ty, tx] = zero
+            if t + ty < k and col < n:
+                sb[ty, tx] = b[bb, col, t + ty] if tb else b[bb, t + ty, col]
+            else:
+                sb[ty, tx] = zero
             cuda.syncthreads()
             for q in range(tile):
                 acc = scalar(acc + scalar(sa[ty, q] * sb[q, tx]))
@@ -73,22 +81,34 @@ def matmul_kernel(tile: int, dtype: str) -> Any:
     return matmul
 
 
-def _as3d(x: Array) -> Array:
-    return x.reshape(1, *x.shape) if x.ndim == 2 else x
+def _on_device(x: Any, shape: tuple[int, int, int]) -> Any:
+    """``x`` as a device array of ``shape``: a device array is reshaped in place, a host
+    array is copied over."""
+    if isinstance(x, np.ndarray):
+        return cuda.to_device(np.ascontiguousarray(x).reshape(shape))
+    return x.reshape(shape)
 
 
-def tiled_matmul(views: Views) -> Callable[[list[Array], Array], None]:
-    """A library-call ``run`` computing the product named by ``views`` with the kernel."""
+def tiled_matmul(product: Product) -> Callable[[list[Any], Any], None]:
+    """A library-call ``run`` computing ``product`` with the kernel. Its arrays are device
+    arrays, or host arrays (copied to the device and the result back)."""
     tile = SIMULATOR_TILE if simulated() else GPU_TILE
+    lhs, rhs, shape = product.lhs, product.rhs, product.out
+    launchers: dict[str, Any] = {}
 
-    def run(ins: list[Array], out: Array) -> None:
-        lhs, rhs, res = views(ins, out)
-        c = _as3d(res)
-        a = cuda.to_device(np.ascontiguousarray(_as3d(lhs)))
-        b = cuda.to_device(np.ascontiguousarray(_as3d(rhs)))
-        dc = cuda.device_array(c.shape, c.dtype)
-        grid = (-(-c.shape[2] // tile), -(-c.shape[1] // tile), c.shape[0])
-        matmul_kernel(tile, str(c.dtype))[grid, (tile, tile)](a, b, dc)
-        c[...] = dc.copy_to_host()
+    def run(ins: list[Any], out: Any) -> None:
+        a = _on_device(ins[lhs.index], lhs.shape)
+        b = _on_device(ins[rhs.index], rhs.shape)
+        host = isinstance(out, np.ndarray)
+        c = cuda.device_array(shape, out.dtype) if host else out.reshape(shape)
+        dtype = str(out.dtype)
+        launch = launchers.get(dtype)
+        if launch is None:
+            grid = (-(-shape[2] // tile), -(-shape[1] // tile), shape[0])
+            kernel = matmul_kernel(tile, dtype, lhs.transposed, rhs.transposed)
+            launch = launchers[dtype] = configure(kernel, grid, (tile, tile))
+        launch(a, b, c)
+        if host:
+            out[...] = c.copy_to_host().reshape(out.shape)
 
     return run

@@ -11,11 +11,13 @@ as a Python thread) and large on a GPU.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from minitvm.ir.transform import PassContext, register_config
 
-__all__ = ["CudaOptions", "current_cuda_options", "simulated"]
+__all__ = ["CudaOptions", "configure", "current_cuda_options", "simulated"]
 
 register_config(
     "cuda.threads_per_block", int, 0, "threads per block of CUDA launches (0: the default)"
@@ -41,6 +43,19 @@ def simulated() -> bool:
     except ImportError:  # pragma: no cover - numba is a dependency
         return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
     return bool(getattr(config, "ENABLE_CUDASIM", 0))
+
+
+def configure(kernel: Any, griddim: Any, blockdim: Any) -> Any:
+    """``kernel[griddim, blockdim]``, a launcher to call once per run. numba warns when a
+    grid has fewer than 128 blocks; launches here are sized to the work (a small tensor gets
+    a small grid on purpose), so that warning is not raised for them. The simulator's
+    ``kernel[...]`` reconfigures the kernel object itself, so there the launcher indexes it
+    again at every call."""
+    if simulated():
+        return lambda *args: kernel[griddim, blockdim](*args)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*GPU under-utilization")
+        return kernel[griddim, blockdim]
 
 
 @dataclass(frozen=True, slots=True)

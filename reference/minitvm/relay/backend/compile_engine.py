@@ -54,6 +54,8 @@ from minitvm.topi.utils import get_const_int
 __all__ = ["CompileEngine", "CompiledFunc", "ExternStep", "Kernel", "KernelStep", "get"]
 
 Array = npt.NDArray[Any]
+Buffer = Any
+"""A host numpy array, or on a CUDA graph a numba device array (numba is untyped)."""
 Slot = tuple[str, int]
 """Where a step finds an array: ``("in"|"out"|"tmp"|"const", index)``."""
 
@@ -116,21 +118,31 @@ class CompiledFunc:
         self.constants = tuple(constants)
         self.backend = backend
         self.reason = reason
+        self._on_device_temps: list[Any] | None = None
+        self._on_device_constants: list[Any] | None = None
         self.flops = sum(
             s.call.flops if isinstance(s, ExternStep) else estimate_flops(s.kernel.func)
             for s in self.steps
         )
 
-    def __call__(self, inputs: Sequence[Array], outputs: Sequence[Array]) -> None:
+    def __call__(self, inputs: Sequence[Buffer], outputs: Sequence[Buffer]) -> None:
         if self.backend == "interpreter":
-            _interpret(self.func, inputs, outputs)
+            # On a CUDA graph the arrays may be device arrays: run on host copies.
+            ins = [a if isinstance(a, np.ndarray) else a.copy_to_host() for a in inputs]
+            outs = [a if isinstance(a, np.ndarray) else np.empty(a.shape, a.dtype) for a in outputs]
+            _interpret(self.func, ins, outs)
+            for dev, host in zip(outputs, outs, strict=True):
+                if dev is not host:
+                    dev.copy_to_device(host)
             return
-        temps = [np.empty(t.shape, t.dtype) for t in self.temps]
-        pools: dict[str, Sequence[Array]] = {
+        on_device = self.backend == "cuda" and not all(
+            isinstance(a, np.ndarray) for a in (*inputs, *outputs)
+        )
+        pools: dict[str, Sequence[Buffer]] = {
             "in": inputs,
             "out": outputs,
-            "tmp": temps,
-            "const": self.constants,
+            "tmp": self._device_temps() if on_device else self._host_temps(),
+            "const": self._device_constants() if on_device else self.constants,
         }
         for step in self.steps:
             if isinstance(step, KernelStep):
@@ -138,6 +150,25 @@ class CompiledFunc:
             else:
                 k, i = step.out
                 step.call.run([pools[a][b] for a, b in step.args], pools[k][i])
+
+    def _host_temps(self) -> list[Array]:
+        return [np.empty(t.shape, t.dtype) for t in self.temps]
+
+    def _device_temps(self) -> list[Any]:
+        """The temporaries on the device, allocated at the first run and reused."""
+        if self._on_device_temps is None:
+            from numba import cuda
+
+            self._on_device_temps = [cuda.device_array(t.shape, t.dtype) for t in self.temps]
+        return self._on_device_temps
+
+    def _device_constants(self) -> list[Any]:
+        """The constants copied to the device once."""
+        if self._on_device_constants is None:
+            from numba import cuda
+
+            self._on_device_constants = [cuda.to_device(c) for c in self.constants]
+        return self._on_device_constants
 
     @property
     def kernels(self) -> list[Kernel]:
@@ -248,7 +279,7 @@ class _Planner:
         if isinstance(self.options, CudaOptions):
             from minitvm.backend.numba_cuda.matmul import tiled_matmul
 
-            ext = dataclasses.replace(ext, run=tiled_matmul(ext.views))
+            ext = dataclasses.replace(ext, run=tiled_matmul(ext.product))
         steps.append(ExternStep(ext, tuple(self.slots[t] for t in ext.inputs), out_slot))
         rest = [t for t in low.outputs if t is not ext.output]
         if rest:

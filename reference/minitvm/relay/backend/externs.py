@@ -13,9 +13,11 @@ contiguous, so the product reads them as ``(N, C*R*S, OH*OW)`` or ``(N, OH*OW, R
 without copying. A 1x1 convolution with unit strides and no padding multiplies the data
 directly. Grouped convolutions are left to generated code.
 
-Every call is one (batched) matrix product: ``views(inputs, output)`` gives its operands and
-result as views ``out[b] = lhs[b] @ rhs[b]`` (2-d operands shared by every batch), which
-``run`` multiplies with numpy and another target may multiply its own way.
+Every call is one (batched) matrix product ``out[b] = lhs[b] @ rhs[b]``, described by a
+``Product``: each operand is one of the call's inputs read as a contiguous ``(batch, rows,
+cols)`` array, possibly with its last two axes swapped, and a batch of one is shared by every
+batch of the result. ``run`` multiplies host arrays with numpy; another target multiplies the
+same description its own way (the CUDA target with its tiled kernel, on device arrays).
 """
 
 from __future__ import annotations
@@ -34,14 +36,47 @@ from minitvm.tir import op as tir_op
 from minitvm.tir.expr import PrimExpr, Var
 from minitvm.topi.utils import get_const_int
 
-__all__ = ["BLAS_OPS", "ExternCall", "make_extern"]
+__all__ = ["BLAS_OPS", "ExternCall", "Operand", "Product", "make_extern"]
 
 Array = npt.NDArray[Any]
 Run = Callable[[list[Array], Array], None]
-Views = Callable[[list[Array], Array], tuple[Array, Array, Array]]
 
 BLAS_OPS = ("nn.dense", "nn.matmul", "nn.batch_matmul", "nn.conv1d", "nn.conv2d")
 _FLOATS = ("float32", "float64")
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    """Input ``index`` of a call read as a ``(batch, rows, cols)`` array; the product uses it
+    with its last two axes swapped when ``transposed``."""
+
+    index: int
+    shape: tuple[int, int, int]
+    transposed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """``out[b] = lhs[b] @ rhs[b]`` over ``out`` read as ``(batch, rows, cols)``."""
+
+    lhs: Operand
+    rhs: Operand
+    out: tuple[int, int, int]
+
+    def host_views(self, ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
+        """numpy views of the operands and result (a batch of one as a 2-d matrix, which
+        ``np.matmul`` broadcasts over the other operand's batch)."""
+
+        def view(x: Array, shape: tuple[int, int, int], transposed: bool = False) -> Array:
+            v = x.reshape(shape[1:] if shape[0] == 1 else shape)
+            return np.swapaxes(v, -1, -2) if transposed else v
+
+        a, b = self.lhs, self.rhs
+        return (
+            view(ins[a.index], a.shape, a.transposed),
+            view(ins[b.index], b.shape, b.transposed),
+            view(out, self.out),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +84,23 @@ class ExternCall:
     """A library call computing ``output`` (a placeholder) from ``inputs`` (TE tensors)."""
 
     name: str
-    views: Views
+    product: Product
     inputs: tuple[Tensor, ...]
     output: Tensor
     flops: int
     run: Run
 
     @staticmethod
-    def product(
-        name: str, views: Views, inputs: tuple[Tensor, ...], output: Tensor, flops: int
+    def blas(
+        name: str, product: Product, inputs: tuple[Tensor, ...], output: Tensor, flops: int
     ) -> ExternCall:
-        """The call computing the product ``views`` names with numpy's BLAS."""
+        """The call computing ``product`` with numpy's BLAS."""
 
         def run(ins: list[Array], out: Array) -> None:
-            lhs, rhs, res = views(ins, out)
+            lhs, rhs, res = product.host_views(ins, out)
             np.matmul(lhs, rhs, out=res)
 
-        return ExternCall(name, views, inputs, output, flops, run)
+        return ExternCall(name, product, inputs, output, flops, run)
 
 
 def _get(attrs: object, name: str, default: object = None) -> Any:
@@ -104,10 +139,8 @@ def _dense(args: list[Tensor], output: Tensor) -> ExternCall:
     n = _shape(weight)[0]
     m = int(np.prod(_shape(data)[:-1], dtype=np.int64))
 
-    def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
-        return ins[0].reshape(m, k), ins[1].T, out.reshape(m, n)
-
-    return ExternCall.product("dense", views, (data, weight), output, 2 * m * n * k)
+    product = Product(Operand(0, (1, m, k)), Operand(1, (1, n, k), True), (1, m, n))
+    return ExternCall.blas("dense", product, (data, weight), output, 2 * m * n * k)
 
 
 def _matmul(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall | None:
@@ -123,13 +156,12 @@ def _matmul(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> 
     m, n = out_shape[-2], out_shape[-1]
     batch = out_shape[0] if len(out_shape) == 3 else 1
 
-    def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
-        x = np.swapaxes(ins[0], -1, -2) if ta else ins[0]
-        y = np.swapaxes(ins[1], -1, -2) if tb else ins[1]
-        return x, y, out
+    def as3(shape: tuple[int, ...]) -> tuple[int, int, int]:
+        return (shape[0], shape[1], shape[2]) if len(shape) == 3 else (1, shape[0], shape[1])
 
+    product = Product(Operand(0, as3(shape_a), ta), Operand(1, as3(_shape(b)), tb), as3(out_shape))
     name = "batch_matmul" if op_name == "nn.batch_matmul" else "matmul"
-    return ExternCall.product(name, views, (a, b), output, 2 * batch * m * n * k)
+    return ExternCall.blas(name, product, (a, b), output, 2 * batch * m * n * k)
 
 
 def _conv(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall | None:
@@ -162,20 +194,12 @@ def _conv(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> Ex
     trivial = all(w == 1 for w in window) and all(s == 1 for s in strides) and not any(pad)
     cols = data if trivial else _im2col(data, nchw, window, spatial_out, strides, dilation, before)
     flops = 2 * n * k * crs * ohw
-    if nchw:
-
-        def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
-            w, x = ins
-            return w.reshape(k, crs), x.reshape(n, crs, ohw), out.reshape(n, k, ohw)
-
-    else:
-
-        def views(ins: list[Array], out: Array) -> tuple[Array, Array, Array]:
-            w, x = ins
-            return x.reshape(n, ohw, crs), w.reshape(crs, k), out.reshape(n, ohw, k)
-
+    if nchw:  # inputs (weight, cols): out[n] = w @ cols[n]
+        product = Product(Operand(0, (1, k, crs)), Operand(1, (n, crs, ohw)), (n, k, ohw))
+    else:  # out[n] = cols[n] @ w
+        product = Product(Operand(1, (n, ohw, crs)), Operand(0, (1, crs, k)), (n, ohw, k))
     del spatial_in
-    return ExternCall.product(f"conv{dims}d_im2col", views, (weight, cols), output, flops)
+    return ExternCall.blas(f"conv{dims}d_im2col", product, (weight, cols), output, flops)
 
 
 def _im2col(

@@ -5,10 +5,13 @@ planned storage is one 64-byte aligned byte buffer, allocated once; every node o
 view of its storage with the output's shape and dtype, so running the graph allocates
 nothing but the kernels' own temporaries. ``run`` calls each operator node's function on the
 views of its inputs and outputs, in order; ``__nop`` nodes do nothing (their output is a
-view of their input's storage). On a CUDA device (a graph built for ``cuda``) the storage
-stays in host memory and each compiled function copies its arrays to the device and its
-outputs back (``numba_cuda.build``). Inputs are copied in by ``set_input``; ``get_output``
+view of their input's storage). Inputs are copied in by ``set_input``; ``get_output``
 returns an NDArray over the output's storage, as TVM does, which the next run overwrites.
+
+On a CUDA device (a graph built for ``cuda``) the storage is device memory: ``set_input``
+copies to the device, the compiled functions run on the device arrays in place (inside an
+NVTX range named after each function), ``run`` returns once the device is done, and
+``get_output`` / ``get_input`` copy to the host, so their NDArrays are snapshots.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy.typing as npt
 from typing_extensions import override
 
 from minitvm.error import DiagnosticError, TVMError
-from minitvm.relay.backend.compile_engine import CompiledFunc
+from minitvm.relay.backend.compile_engine import Buffer, CompiledFunc
 from minitvm.relay.backend.graph_codegen import NOP
 from minitvm.relay.backend.graph_json import ParsedGraph, parse
 from minitvm.relay.backend.profiler import KernelProfile, Report
@@ -30,6 +33,7 @@ from minitvm.runtime import cuda_available
 from minitvm.runtime.device import Device, cpu
 from minitvm.runtime.module import Module
 from minitvm.runtime.ndarray import NDArray
+from minitvm.runtime.nvtx import annotate
 
 __all__ = ["BenchmarkResult", "GraphRuntime"]
 
@@ -41,6 +45,23 @@ def _aligned(nbytes: int) -> Array:
     raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
     offset = (-raw.ctypes.data) % ALIGN
     return raw[offset : offset + nbytes]
+
+
+def _device_bytes(nbytes: int) -> Any:
+    """``nbytes`` of CUDA device memory, as a uint8 device array."""
+    from numba import cuda
+
+    return cuda.device_array(max(nbytes, 1), np.uint8)[:nbytes]
+
+
+def _synchronize() -> None:
+    from numba import cuda
+
+    cuda.synchronize()  # type: ignore[no-untyped-call]  # numba is untyped
+
+
+def _nbytes(a: Any) -> int:
+    return int(np.prod(a.shape, dtype=np.int64)) * int(np.dtype(a.dtype).itemsize)
 
 
 class BenchmarkResult:
@@ -66,12 +87,12 @@ class BenchmarkResult:
 class _Call:
     __slots__ = ("fn", "inputs", "name", "nbytes", "outputs")
 
-    def __init__(self, fn: CompiledFunc, name: str, inputs: list[Array], outputs: list[Array]):
+    def __init__(self, fn: CompiledFunc, name: str, inputs: list[Buffer], outputs: list[Buffer]):
         self.fn = fn
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
-        self.nbytes = sum(a.nbytes for a in inputs) + sum(a.nbytes for a in outputs)
+        self.nbytes = sum(_nbytes(a) for a in inputs) + sum(_nbytes(a) for a in outputs)
 
 
 class GraphRuntime(Module):
@@ -93,13 +114,15 @@ class GraphRuntime(Module):
                 f"graph executor: no CUDA device for {self.device} (without a GPU, set "
                 "NUMBA_ENABLE_CUDASIM=1 before numba is imported to use numba's simulator)"
             )
+        self.on_device = self.device.device_type == 2
         g = self.graph
         sizes: dict[int, int] = {}
         for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
             n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
             sizes[sid] = max(sizes.get(sid, 0), n)
-        self.storage = {sid: _aligned(n) for sid, n in sizes.items()}
-        self.entries: list[Array] = []
+        allocate = _device_bytes if self.on_device else _aligned
+        self.storage = {sid: allocate(n) for sid, n in sizes.items()}
+        self.entries: list[Buffer] = []
         for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
             n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
             self.entries.append(self.storage[sid][:n].view(dtype).reshape(shape))
@@ -146,7 +169,7 @@ class GraphRuntime(Module):
             )
         return k
 
-    def _input_array(self, key: int | str) -> tuple[str, Array]:
+    def _input_array(self, key: int | str) -> tuple[str, Buffer]:
         k = self.get_input_index(key) if isinstance(key, str) else int(key)
         if not 0 <= k < len(self.input_names):
             raise DiagnosticError(f"graph executor: input index {k} is out of range")
@@ -170,14 +193,22 @@ class GraphRuntime(Module):
                 f"graph executor: input {name!r} expects {dst.dtype}{list(dst.shape)}, "
                 f"got {src.dtype}{list(src.shape)}"
             )
-        np.copyto(dst, src)
+        if self.on_device:
+            dst.copy_to_device(np.ascontiguousarray(src))
+        else:
+            np.copyto(dst, src)
+
+    def _host(self, array: Any) -> NDArray:
+        if self.on_device:
+            return NDArray(array.copy_to_host(), self.device)
+        return NDArray(array, self.device)
 
     def load_params(self, params: Mapping[str, object]) -> None:
         for name, v in params.items():
             self._copy_in(name, v)
 
     def get_input(self, key: int | str) -> NDArray:
-        return NDArray(self._input_array(key)[1], self.device)
+        return self._host(self._input_array(key)[1])
 
     def get_num_inputs(self) -> int:
         return len(self.input_names)
@@ -190,10 +221,10 @@ class GraphRuntime(Module):
             raise DiagnosticError(
                 f"graph executor: output {index} requested, the graph has {len(self.graph.heads)}"
             )
-        array = self.entries[self.graph.entry_id(self.graph.heads[index])]
+        array = self._host(self.entries[self.graph.entry_id(self.graph.heads[index])])
         if out is not None:
             return out.copyfrom(array)
-        return NDArray(array, self.device)
+        return array
 
     # --- running --------------------------------------------------------------------------
 
@@ -201,8 +232,14 @@ class GraphRuntime(Module):
         if inputs:
             self.load_params(inputs)
         with np.errstate(all="ignore"):
-            for c in self.calls:
-                c.fn(c.inputs, c.outputs)
+            if self.on_device:
+                for c in self.calls:
+                    with annotate(c.name):
+                        c.fn(c.inputs, c.outputs)
+                _synchronize()
+            else:
+                for c in self.calls:
+                    c.fn(c.inputs, c.outputs)
 
     def profile(self, number: int = 1, warmup: int = 1) -> Report:
         """Run ``warmup`` times untimed, then ``number`` times timing every kernel call."""
@@ -217,6 +254,8 @@ class GraphRuntime(Module):
                 for c in self.calls:
                     t0 = clock()
                     c.fn(c.inputs, c.outputs)
+                    if self.on_device:
+                        _synchronize()
                     seconds[c.name] = seconds.get(c.name, 0.0) + clock() - t0
                     counts[c.name] = counts.get(c.name, 0) + 1
         total = clock() - start

@@ -10,6 +10,8 @@ TVM: ``Parser::ParseExpr``, ``ParseBindingExpr``, ``ParseExprBinOp``, ``ParseCal
                | binop
     binding  ::= 'let' LOCAL (':' type)? '=' value ';'
                | GRAPH '=' value ';'              a shared node, not a let
+               | 'free_var' LOCAL (':' type)? ';' where the printer declares a free
+                                                  variable first used in a let value
     value    ::= binop
                | 'let' LOCAL (':' type)? '=' value ';' binding* binop
                                                   a let chain as a value (the printer's)
@@ -242,6 +244,9 @@ class ExprParser(AttrParser):
                     self.scopes.bind(var.name_hint, var)
                 self.expect(Tok.SEMI, "after the value of a let")
                 lets.append((var, value, start))
+            elif tok.kind is Tok.FREE_VAR:
+                self.free_var()
+                self.expect(Tok.SEMI, "after a free variable declaration")
             else:
                 body = (yield self.expr()) if whole else (yield from self.binop())
                 self.scopes.pop(len(lets))

@@ -17,9 +17,9 @@ of a recursive function after its let is also rewritten.
 A let whose value is impure (it reads or writes a reference, or may call something that does;
 ``analysis.purity``) is kept as it is: dissolving it would drop the effect when the variable
 is unused, or move it to the variable's first use. So is a let whose value creates a
-reference when a closure uses its variable: the closure must share the one cell, while a
-creation substituted into its body would make a new one at each call. TVM dissolves every
-let, which changes such programs.
+reference: the cell's identity is the value, and a shared node used inside a closure and
+outside it would be evaluated in both scopes, creating two cells. TVM dissolves every let,
+which changes such programs.
 
 The pass is a FunctionPass (opt_level 1): InferType runs on the module afterwards.
 """
@@ -45,10 +45,9 @@ __all__ = ["ToGraphNormalForm", "to_graph_normal_form"]
 
 
 class _GraphNormalForm:
-    def __init__(self, keep: Callable[[Var], bool], root: Expr) -> None:
+    def __init__(self, keep: Callable[[Var], bool]) -> None:
         self._keep = keep
         """Whether a let must stay (its value has an effect)."""
-        self._captured = _captured_let_vars(root)
         self._var_map: dict[Var, Expr] = {}
         self._memo: dict[Expr, Expr] = {}
         self._log: list[Expr] = []
@@ -99,9 +98,7 @@ class _GraphNormalForm:
         while True:
             current = chain[-1]
             value = yield from self._visit_value(current)
-            if self._keep(current.var) or (
-                current.var in self._captured and _allocates(current.value)
-            ):
+            if self._keep(current.var) or _creates_reference(current.value):
                 kept.append((current.var, value))
             else:
                 self._var_map[current.var] = value
@@ -132,41 +129,21 @@ class _GraphNormalForm:
         return Let(var, value, var)
 
 
-def _allocates(value: Expr) -> bool:
-    """Whether evaluating ``value`` creates a reference (outside any function or nested let
-    in it)."""
+def _creates_reference(value: Expr) -> bool:
+    """Whether evaluating ``value`` creates a reference (function bodies aside). Such a let
+    stays: a reference's identity is its value, and a shared node evaluated in two scopes
+    (inside a closure and outside it) would create two cells."""
     stack = [value]
+    seen: set[Expr] = set()
     while stack:
         node = stack.pop()
-        if isinstance(node, RefCreate):
-            return True
-        if not isinstance(node, Function | Let):
-            stack.extend(children(node))
-    return False
-
-
-def _captured_let_vars(root: Expr) -> set[Var]:
-    """The let variables used inside a function literal other than the one binding them.
-    A shared node is evaluated once per evaluation of its scope, so substituting a reference
-    creation into a closure's body would make a new cell at each call: such a let stays."""
-    binder: dict[Var, Function | None] = {}
-    captured: set[Var] = set()
-    seen: set[Expr] = set()
-    stack: list[tuple[Expr, Function | None]] = [(root, None)]
-    while stack:
-        node, scope = stack.pop()
-        if isinstance(node, Var):
-            if node in binder and binder[node] is not scope:
-                captured.add(node)
-            continue
-        if node in seen:
+        if node in seen or isinstance(node, Function):
             continue
         seen.add(node)
-        if isinstance(node, Let):
-            binder[node.var] = scope
-        inner = node if isinstance(node, Function) else scope
-        stack.extend((child, inner) for child in reversed(children(node)))
-    return captured
+        if isinstance(node, RefCreate):
+            return True
+        stack.extend(children(node))
+    return False
 
 
 def to_graph_normal_form(expr: Expr, mod: IRModule | None = None) -> Expr:
@@ -176,7 +153,7 @@ def to_graph_normal_form(expr: Expr, mod: IRModule | None = None) -> Expr:
     holder = IRModule() if mod is None else mod.copy()
     holder["__gnf_expr"] = expr if isinstance(expr, Function) else Function([], expr)
     purity = let_purity(holder)
-    return _GraphNormalForm(lambda v: not purity.get(v, False), expr).run(expr)
+    return _GraphNormalForm(lambda v: not purity.get(v, False)).run(expr)
 
 
 class _Transform:
@@ -191,7 +168,7 @@ class _Transform:
         if mod is not self._mod:
             self._mod, self._purity = mod, let_purity(mod)
         purity = self._purity
-        rewritten = _GraphNormalForm(lambda v: not purity.get(v, False), func).run(func)
+        rewritten = _GraphNormalForm(lambda v: not purity.get(v, False)).run(func)
         if not isinstance(rewritten, Function):
             raise InternalError("ToGraphNormalForm turned a function into a non-function")
         return rewritten
