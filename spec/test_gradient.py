@@ -811,6 +811,54 @@ def test_lazy_init_on_gradient_programs(mode: str) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
+def _lazy_cases() -> dict[str, relay.Function]:
+    # after TVM's test_pass_lazy_gradient_init.py
+    x, y = relay.var("x", F32), relay.var("y", F32)
+    tup = relay.var("t", relay.TupleType([F32, F32]))
+    v = relay.var("v", relay.TensorType((4,), "float32"))
+    f = relay.var("f")
+    inner = relay.Function([y], relay.multiply(y, relay.ones_like(y)))
+    return {
+        "zeros": relay.Function([x], relay.add(x, relay.zeros((3, 4), "float32"))),
+        "ones": relay.Function([x], relay.multiply(relay.ones((3, 4), "float32"), x)),
+        "zeros_like": relay.Function([x], relay.add(relay.zeros_like(x), x)),
+        "ones_like": relay.Function([x], relay.multiply(x, relay.ones_like(x))),
+        "multiply": relay.Function([x, y], relay.multiply(x, y)),
+        "add broadcast": relay.Function([x, v], relay.add(x, v)),
+        "tuple in": relay.Function(
+            [tup], relay.add(relay.TupleGetItem(tup, 0), relay.TupleGetItem(tup, 1))
+        ),
+        "tuple out": relay.Function([x, y], relay.Tuple([relay.add(x, y), relay.zeros_like(y)])),
+        "closure": relay.Function([x], relay.Let(f, inner, relay.Call(f, [relay.exp(x)]))),
+        "other ops": relay.Function([x], relay.sum(relay.nn.relu(x), axis=1)),
+    }
+
+
+@pytest.mark.spec("GRAD-8")
+@pytest.mark.parametrize("name", sorted(_lazy_cases()))
+def test_lazy_init_keeps_types_and_values(name: str) -> None:
+    func = _lazy_cases()[name]
+    before = InferType()(IRModule.from_expr(func))
+    after = LazyGradientInit()(before)
+    assert main_of(after).checked_type == main_of(before).checked_type
+    rng = np.random.default_rng(3)
+    args: list[object] = []
+    for p in main_of(before).params:
+        ty = p.checked_type
+        if isinstance(ty, relay.TupleType):
+            shapes = [f.shape for f in ty.fields if isinstance(f, relay.TensorType)]
+            args.append(tuple(rng.uniform(-1, 1, shape).astype("float32") for shape in shapes))
+        else:
+            assert isinstance(ty, relay.TensorType)
+            args.append(rng.uniform(-1, 1, ty.shape).astype("float32"))
+    want = relay.create_executor(mod=before).evaluate()(*args)
+    got = relay.create_executor(mod=after).evaluate()(*args)
+    wants = want.fields if isinstance(want, ADT) else [want]
+    gots = got.fields if isinstance(got, ADT) else [got]
+    for w, g in zip(wants, gots, strict=True):
+        np.testing.assert_array_equal(arr(g), arr(w))
+
+
 @pytest.mark.spec("GRAD-8")
 def test_lazy_init_on_a_module_with_the_prelude() -> None:
     # the gradient of nat_iterate(double, 3) calls polymorphic globals with closures; the
