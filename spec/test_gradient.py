@@ -194,6 +194,37 @@ def test_output_uses_references_and_closures_without_sharing() -> None:
 
 
 @pytest.mark.spec("GRAD-2")
+def test_higher_order_program_structure() -> None:
+    def before() -> relay.Function:
+        x = relay.var("x", F32)
+        return typed(relay.Function([x], x))
+
+    def expected() -> relay.Function:
+        unit = relay.TupleType([])
+        bp_type = relay.RefType(relay.FuncType([], unit))
+        rev_type = relay.TupleType([F32, relay.RefType(F32)])
+        x = relay.var("x", F32)
+        bp, bp1 = relay.var("bp", bp_type), relay.var("bp", bp_type)
+        xr = relay.var("x", rev_type)
+        x1, x2, x4, x5 = (relay.var(n) for n in ["x1", "x2", "x4", "x5"])
+        x6 = relay.var("x6", F32)
+        rev = relay.Function([xr, bp1], xr, rev_type)  # the identity, taking bp last
+        grads = relay.Tuple([relay.RefRead(relay.TupleGetItem(x1, 1))])
+        body: Expr = relay.Tuple([x6, grads])
+        body = relay.Let(x6, relay.TupleGetItem(x2, 0), body)
+        body = relay.Let(x5, relay.Call(relay.RefRead(bp), []), body)
+        seed = relay.RefWrite(relay.TupleGetItem(x2, 1), relay.ones_like(relay.TupleGetItem(x2, 0)))
+        body = relay.Let(x4, seed, body)
+        body = relay.Let(x2, relay.Call(rev, [x1, bp]), body)
+        body = relay.Let(x1, relay.Tuple([x, relay.RefCreate(relay.zeros_like(x))]), body)
+        body = relay.Let(bp, relay.RefCreate(relay.Function([], relay.Tuple([]), unit)), body)
+        ret = relay.TupleType([F32, relay.TupleType([F32])])
+        return typed(relay.Function([x], body, ret_type=ret))
+
+    tvm.ir.assert_structural_equal(typed(gradient(before())), expected())
+
+
+@pytest.mark.spec("GRAD-2")
 def test_let_bound_temporaries() -> None:
     # TVM's test_temp_add
     sb = relay.ScopeBuilder()
@@ -418,6 +449,31 @@ def test_first_order_module_pass_and_tuples() -> None:
     assert [
         n for n in relay.expr_functor.post_order(main.body) if isinstance(n, relay.Function)
     ] == []
+
+
+@pytest.mark.spec("GRAD-4")
+def test_first_order_program_structure() -> None:
+    def before() -> relay.Function:
+        x = relay.var("x", F32)
+        return typed(relay.Function([x], relay.exp(x)))
+
+    def expected() -> relay.Function:
+        # forward values and zero gradients, then the tape run backward
+        x = relay.var("x", F32)
+        x1, x3 = relay.var("x1", F32), relay.var("x3", F32)
+        x2, x4, x5 = relay.var("x2"), relay.var("x4"), relay.var("x5", F32)
+        seed = relay.ones_like(x3)
+        grads = relay.Let(x5, relay.add(x2, relay.multiply(seed, relay.exp(x1))), relay.Tuple([x5]))
+        body: Expr = relay.Tuple([x3, grads])
+        body = relay.Let(x4, relay.zeros_like(x3), body)
+        body = relay.Let(x3, relay.exp(x1), body)
+        body = relay.Let(x2, relay.zeros_like(x1), body)
+        body = relay.Let(x1, x, body)
+        ret = relay.TupleType([F32, relay.TupleType([F32])])
+        return typed(relay.Function([x], body, ret_type=ret))
+
+    out = FirstOrderGradient()(IRModule.from_expr(before()))
+    tvm.ir.assert_structural_equal(InferType()(out)["main"], expected())
 
 
 @pytest.mark.spec("GRAD-4")
