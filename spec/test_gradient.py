@@ -714,7 +714,7 @@ def test_gradient_attribute_and_registration() -> None:
         seen.append(orig)
         return [relay.multiply(grad, relay.const(2.0))]
 
-    relay.op.register_gradient(name, level=11)(twice_grad)
+    relay.op.register_gradient(name, twice_grad, level=11)
     x = relay.var("x", F32)
     func = typed(relay.Function([x], relay.Call(custom, [relay.exp(x)])))
     back = gradient(func)

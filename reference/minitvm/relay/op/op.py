@@ -15,7 +15,7 @@ Everything lands in the single ``OpDef`` record of ``minitvm.ir.op``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
+from typing import TypeAlias, overload
 
 from minitvm.ir.op import Op, OpPattern, register_op, register_op_attr
 from minitvm.ir.op import register_pattern as _register_pattern
@@ -64,17 +64,31 @@ arguments typed), ``grad`` the gradient of its result."""
 GRADIENT_ATTR = "FPrimalGradient"
 
 
+@overload
 def register_gradient(
-    op_name: str, level: int = 10
-) -> Callable[[FPrimalGradient], FPrimalGradient]:
-    """Decorator registering ``op_name``'s gradient as its ``FPrimalGradient`` attribute, the
-    rule both automatic differentiation passes apply (TVM's ``register_gradient``)."""
+    op_name: str, fgradient: None = None, level: int = 10
+) -> Callable[[FPrimalGradient], FPrimalGradient]: ...
 
-    def decorate(fgradient: FPrimalGradient) -> FPrimalGradient:
-        register_op_attr(op_name, GRADIENT_ATTR, fgradient, level)
-        return fgradient
 
-    return decorate
+@overload
+def register_gradient(op_name: str, fgradient: FPrimalGradient, level: int = 10) -> None: ...
+
+
+def register_gradient(
+    op_name: str, fgradient: FPrimalGradient | None = None, level: int = 10
+) -> Callable[[FPrimalGradient], FPrimalGradient] | None:
+    """Register ``op_name``'s gradient as its ``FPrimalGradient`` attribute, the rule both
+    automatic differentiation passes apply (TVM's ``register_gradient``): with ``fgradient``,
+    or as a decorator without it. A level above 10 replaces an earlier registration."""
+
+    def decorate(f: FPrimalGradient) -> FPrimalGradient:
+        register_op_attr(op_name, GRADIENT_ATTR, f, level)
+        return f
+
+    if fgradient is None:
+        return decorate
+    decorate(fgradient)
+    return None
 
 
 def get_gradient(op: Op) -> FPrimalGradient | None:
