@@ -633,6 +633,10 @@ OP_CASES: dict[str, tuple[relay.TensorType, Callable[[Expr, Expr], Expr]]] = {
     "nn.log_softmax": (VEC, lambda x, y: relay.multiply(relay.nn.log_softmax(x, axis=0), y)),
     "nn.bias_add": (VEC, lambda x, y: relay.multiply(relay.nn.bias_add(x, y, axis=1), x)),
     "nn.dense": (W, lambda x, y: relay.tanh(relay.nn.dense(x, y))),
+    "concatenate": (
+        VEC,
+        lambda x, y: relay.tanh(relay.concatenate([x, relay.expand_dims(relay.exp(y), 0), x], 0)),
+    ),
 }
 
 

@@ -21,12 +21,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from minitvm.error import DiagnosticError
-from minitvm.ir.type import TensorType
+from minitvm.ir.type import TensorType, TupleType, Type
 from minitvm.relay.builder import const
 from minitvm.relay.expr import Call, Constant, Expr, Var
 from minitvm.relay.op.defs.nn import BiasAddAttrs, SoftmaxAttrs
 from minitvm.relay.op.defs.reduce import ReduceAttrs
-from minitvm.relay.op.defs.transform import ExpandDimsAttrs, TransposeAttrs
+from minitvm.relay.op.defs.transform import ConcatenateAttrs, ExpandDimsAttrs, TransposeAttrs
 from minitvm.relay.op.defs.unary import ClipAttrs
 from minitvm.relay.op.nn.nn import dense
 from minitvm.relay.op.op import register_gradient
@@ -51,28 +51,44 @@ from minitvm.relay.op.transform import (
     collapse_sum_like,
     expand_dims,
     reshape_like,
+    split,
     squeeze,
     transpose,
     where,
 )
 
-__all__ = ["type_of"]
+__all__ = ["tuple_type_of", "type_of"]
 
 A = TypeVar("A")
 
 
-def type_of(expr: Expr) -> TensorType:
-    """The tensor type of a forward value: a typed variable, a constant or a typed node."""
+def _known_type(expr: Expr) -> Type | None:
     ty = expr.checked_type_
     if ty is None and isinstance(expr, Var):
         ty = expr.type_annotation
     if ty is None and isinstance(expr, Constant):
         data = expr.data.numpy()
         ty = TensorType(data.shape, str(data.dtype))
+    return ty
+
+
+def type_of(expr: Expr) -> TensorType:
+    """The tensor type of a forward value: a typed variable, a constant or a typed node."""
+    ty = _known_type(expr)
     if not isinstance(ty, TensorType):
         raise DiagnosticError(
             f"a gradient needs the tensor type of {type(expr).__name__} {expr}, got {ty}; "
             "run InferType first"
+        )
+    return ty
+
+
+def tuple_type_of(expr: Expr) -> TupleType:
+    """The tuple type of a forward value (``concatenate``'s operand)."""
+    ty = _known_type(expr)
+    if not isinstance(ty, TupleType):
+        raise DiagnosticError(
+            f"a gradient needs the tuple type of {type(expr).__name__} {expr}, got {ty}"
         )
     return ty
 
@@ -279,6 +295,18 @@ def transpose_grad(orig: Call, grad: Expr) -> list[Expr]:
     for i, axis in enumerate(attrs.axes):
         inverse[axis % rank] = i
     return [transpose(grad, inverse)]
+
+
+@register_gradient("concatenate")
+def concatenate_grad(orig: Call, grad: Expr) -> list[Expr]:
+    """The output gradient split back into the operands' extents along the axis."""
+    attrs = _attrs(orig, ConcatenateAttrs)
+    fields = [t for t in tuple_type_of(orig.args[0]).fields if isinstance(t, TensorType)]
+    axis = attrs.axis % len(fields[0].shape)
+    splits: list[int] = []
+    for field in fields[:-1]:
+        splits.append((splits[-1] if splits else 0) + field.shape[axis])
+    return [split(grad, splits, axis).astuple()]
 
 
 # --- reductions -----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from minitvm.relay.transform.gradient_common import (
     check_gradient_input,
     grad_ret_type,
     pair,
+    zip_tensors,
 )
 
 __all__ = ["FirstOrderGradient", "first_order_gradient"]
@@ -85,27 +86,7 @@ def _factory(
 
 def _lifted_add(ty: Type, x: Expr, y: Expr, lets: Lets) -> Expr:
     """``x + y`` for tensors, field by field for tuples."""
-    results: list[Expr] = []
-    stack: list[tuple[Type, Expr, Expr, bool]] = [(ty, x, y, False)]
-    while stack:
-        node, a, b, expanded = stack.pop()
-        if isinstance(node, TensorType):
-            results.append(lets.push(add(a, b), node))
-        elif isinstance(node, TupleType) and expanded:
-            count = len(node.fields)
-            fields = results[len(results) - count :]
-            del results[len(results) - count :]
-            results.append(lets.push(Tuple(fields)))
-        elif isinstance(node, TupleType):
-            stack.append((node, a, b, True))
-            parts = [
-                (f, lets.push(TupleGetItem(a, i)), lets.push(TupleGetItem(b, i)), False)
-                for i, f in enumerate(node.fields)
-            ]
-            stack.extend(reversed(parts))
-        else:
-            raise DiagnosticError(f"gradient (first_order): cannot add values of type {node}")
-    return results[0]
+    return zip_tensors(ty, [x, y], lets, lambda xy, t: lets.push(add(xy[0], xy[1]), t))
 
 
 def _checked(expr: Expr) -> Type:

@@ -9,7 +9,7 @@ let builder the passes emit code through.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from minitvm.error import DiagnosticError
 from minitvm.ir.expr import GlobalVar
@@ -29,6 +29,7 @@ __all__ = [
     "de_global",
     "grad_ret_type",
     "map_tensors",
+    "zip_tensors",
     "missing_gradients",
     "pair",
     "with_gradient_type",
@@ -81,40 +82,64 @@ class Pending:
         return self.lets.get(self.result)
 
 
+def zip_tensors(
+    ty: Type,
+    exprs: Sequence[Expr],
+    lets: Lets,
+    leaf: Callable[[list[Expr], TensorType], Expr],
+    other: Callable[[list[Expr], Type], Expr] | None = None,
+    same_type: bool = False,
+) -> Expr:
+    """Walk values of one type ``ty`` side by side, tensor by tensor, rebuilding their tuples
+    (TVM's ``LiftTensor``): the tensors ``ts`` at one position become ``leaf(ts, type)``,
+    reached through let-bound projections. Parts of any other type become
+    ``other(parts, type)``, or are an error when ``other`` is None. Iterative over the depth
+    of the type. With ``same_type`` (the leaves keep their types) each rebuilt tuple is
+    annotated with its type."""
+    results: list[Expr] = []
+    stack: list[tuple[Type, list[Expr], bool]] = [(ty, list(exprs), False)]
+    while stack:
+        node, es, expanded = stack.pop()
+        if isinstance(node, TensorType):
+            results.append(leaf(es, node))
+        elif isinstance(node, TupleType) and expanded:
+            count = len(node.fields)
+            fields = results[len(results) - count :]
+            del results[len(results) - count :]
+            results.append(lets.push(Tuple(fields), node if same_type else None))
+        elif isinstance(node, TupleType):
+            stack.append((node, es, True))
+            parts: list[list[Expr]] = [
+                [lets.push(TupleGetItem(e, i)) for e in es] for i in range(len(node.fields))
+            ]
+            pending = [(f, part, False) for f, part in zip(node.fields, parts, strict=True)]
+            stack.extend(reversed(pending))
+        elif other is not None:
+            results.append(other(es, node))
+        else:
+            raise DiagnosticError(
+                f"automatic differentiation handles tensors and tuples of tensors, got {node}"
+            )
+    return results[0]
+
+
 def map_tensors(
     ty: Type,
     expr: Expr,
     lets: Lets,
     leaf: Callable[[Expr, TensorType], Expr],
     other: Callable[[Expr, Type], Expr] | None = None,
+    same_type: bool = False,
 ) -> Expr:
-    """Map a value of type ``ty`` tensor by tensor, rebuilding its tuples (TVM's
-    ``LiftTensor``): each tensor ``t`` becomes ``leaf(t, type)``, reached through let-bound
-    projections. A part of any other type becomes ``other(part, type)``, or is an error when
-    ``other`` is None. Iterative over the depth of the type."""
-    results: list[Expr] = []
-    stack: list[tuple[Type, Expr, bool]] = [(ty, expr, False)]
-    while stack:
-        node, e, expanded = stack.pop()
-        if isinstance(node, TensorType):
-            results.append(leaf(e, node))
-        elif isinstance(node, TupleType) and expanded:
-            count = len(node.fields)
-            fields = results[len(results) - count :]
-            del results[len(results) - count :]
-            results.append(lets.push(Tuple(fields)))
-        elif isinstance(node, TupleType):
-            stack.append((node, e, True))
-            parts = [lets.push(TupleGetItem(e, i)) for i in range(len(node.fields))]
-            pending = [(f, part, False) for f, part in zip(node.fields, parts, strict=True)]
-            stack.extend(reversed(pending))
-        elif other is not None:
-            results.append(other(e, node))
-        else:
-            raise DiagnosticError(
-                f"automatic differentiation handles tensors and tuples of tensors, got {node}"
-            )
-    return results[0]
+    """``zip_tensors`` over one value."""
+    return zip_tensors(
+        ty,
+        [expr],
+        lets,
+        lambda es, t: leaf(es[0], t),
+        None if other is None else (lambda es, t: other(es[0], t)),
+        same_type,
+    )
 
 
 def pair(first: Expr, second: Expr) -> Tuple:

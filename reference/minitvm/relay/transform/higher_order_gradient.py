@@ -67,6 +67,7 @@ from minitvm.relay.transform.gradient_common import (
     grad_ret_type,
     map_tensors,
     pair,
+    zip_tensors,
 )
 from minitvm.relay.transform.to_a_normal_form import ToANormalFormExpr
 
@@ -120,20 +121,13 @@ def _rev(lets: Lets) -> Callable[[Expr, TensorType], Expr]:
 
 def _update_grad(ty: Type, arg: Expr, grad: Expr, lets: Lets) -> None:
     """Add ``grad`` into the gradient cells of the reverse-mode value ``arg``."""
-    stack: list[tuple[Type, Expr, Expr]] = [(ty, arg, grad)]
-    while stack:
-        node, a, g = stack.pop()
-        if isinstance(node, TensorType):
-            cell = lets.push(TupleGetItem(a, 1))
-            total = lets.push(add(lets.push(RefRead(cell)), g), node)
-            lets.push(RefWrite(cell, total))
-        elif isinstance(node, TupleType):
-            for i in reversed(range(len(node.fields))):
-                part_a = lets.push(TupleGetItem(a, i))
-                part_g = lets.push(TupleGetItem(g, i))
-                stack.append((node.fields[i], part_a, part_g))
-        else:
-            raise DiagnosticError(f"gradient (higher_order): cannot accumulate a {node}")
+
+    def accumulate(parts: list[Expr], t: TensorType) -> Expr:
+        cell = lets.push(TupleGetItem(parts[0], 1))
+        total = lets.push(add(lets.push(RefRead(cell)), parts[1]), t)
+        return lets.push(RefWrite(cell, total))
+
+    zip_tensors(ty, [arg, grad], lets, accumulate)
 
 
 def _checked(expr: Expr) -> Type:
@@ -295,8 +289,10 @@ class _ReverseAD:
         arg_types = [_checked(a) for a in call.args]
         lets = Lets()
         args = [self._tr_into(a, lets) for a in call.args]
+        value = _value(lets)
         values = [
-            map_tensors(t, a, lets, _value(lets)) for t, a in zip(arg_types, args, strict=True)
+            map_tensors(t, a, lets, value, same_type=True)
+            for t, a in zip(arg_types, args, strict=True)
         ]
         forward = Call(op, values, call.attrs, call.type_args, checked_type_=out_type)
         result = map_tensors(out_type, lets.push(forward, out_type), lets, _rev(lets))
