@@ -996,3 +996,19 @@ def test_ladder_of_tuples_has_a_shared_type() -> None:
     assert one == two
     assert hash(one) == hash(two)
     assert one != relay.TupleType([two, relay.TupleType([two, ann(x)])])
+
+
+@pytest.mark.spec("TY-17")
+def test_deep_reference_and_adt_types_compare_and_hash_iteratively() -> None:
+    base = relay.TensorType((1,), "float32")
+    lst = relay.GlobalTypeVar("List")
+    refs: list[relay.Type] = [base, base]
+    calls: list[relay.Type] = [base, base]
+    for _ in range(100_000):
+        refs = [relay.RefType(t) for t in refs]
+        calls = [relay.TypeCall(lst, [t]) for t in calls]
+    for one, two in (refs, calls):
+        assert one == two
+        assert hash(one) == hash(two)
+    assert refs[0] != relay.RefType(base)
+    assert calls[0] != relay.TypeCall(lst, [relay.TypeCall(lst, [base, base])])

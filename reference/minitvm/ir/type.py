@@ -205,10 +205,11 @@ class GlobalTypeVar(Node):
         return self.name_hint
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True, init=False, eq=False)
 class TypeCall(Node):
     """An ADT applied to type arguments: ``List[int32]``, or ``nat[]`` for an ADT without
-    type parameters (the parser reads a bare ``nat`` as that too)."""
+    type parameters (the parser reads a bare ``nat`` as that too). Equality and hashing are
+    structural and iterative (``types_equal``)."""
 
     func: Type
     args: tuple[Type, ...]
@@ -220,16 +221,33 @@ class TypeCall(Node):
         object.__setattr__(self, "span", span)
 
     @override
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TypeCall) and types_equal(self, other)
+
+    @override
+    def __hash__(self) -> int:
+        return type_hash(self)
+
+    @override
     def __str__(self) -> str:
         return type_str(self)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RelayRefType(Node):
-    """The type of a mutable reference holding a ``value`` (``ref(T)`` in text)."""
+    """The type of a mutable reference holding a ``value`` (``ref(T)`` in text). Equality
+    and hashing are structural and iterative (``types_equal``)."""
 
     value: Type
     span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
+
+    @override
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RelayRefType) and types_equal(self, other)
+
+    @override
+    def __hash__(self) -> int:
+        return type_hash(self)
 
     @override
     def __str__(self) -> str:
@@ -260,6 +278,10 @@ def _parts(ty: object) -> tuple[object, ...] | None:
         return ty.fields
     if isinstance(ty, FuncType):
         return (*ty.arg_types, ty.ret_type, *ty.type_params, *ty.type_constraints)
+    if isinstance(ty, TypeCall):
+        return (ty.func, *ty.args)
+    if isinstance(ty, RelayRefType):
+        return (ty.value,)
     return None
 
 
