@@ -411,6 +411,8 @@ def test_global_without_module_is_an_error() -> None:
     m = InferType()(m)
     with pytest.raises(DiagnosticError, match="global @double"):
         gradient(main_of(m))
+    with pytest.raises(DiagnosticError, match="does not define @double"):
+        gradient(main_of(m), mod=IRModule())
 
 
 # --- GRAD-4: first order -------------------------------------------------------------------

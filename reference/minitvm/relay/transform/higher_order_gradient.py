@@ -218,6 +218,10 @@ class _ReverseAD:
                 f"gradient (higher_order): the program calls global @{gv.name_hint}; "
                 "pass the module that defines it (mod=...)"
             )
+        if gv not in self.mod:
+            raise DiagnosticError(
+                f"gradient (higher_order): the module does not define @{gv.name_hint}"
+            )
         new = self.gvars.get(gv)
         if new is None:
             name = f"{gv.name_hint}_grad"
