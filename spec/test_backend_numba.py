@@ -276,6 +276,12 @@ def test_parallel_loops_and_register_accumulation() -> None:
     inner = generate(te.create_prim_func([a, b]), CompileOptions(parallel_min_work=16)).source
     assert "for i in prange(64):" in inner
     assert "for j in range(8):" in inner
+    # By default a nest runs in parallel from 2^20 iterations on: 1024 x 1024, not 1024 x 1023.
+    assert CompileOptions().parallel_min_work == 1 << 20
+    big = te.placeholder((1024, 1024), name="Big")
+    for cols, parallel in ((1024, True), (1023, False)):
+        c = te.compute((1024, cols), lambda i, j: big[i, j] * 2.0, name="C")
+        assert generate(te.create_prim_func([big, c]), CompileOptions()).parallel is parallel
 
 
 @pytest.mark.spec("NUMBA-6")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ from minitvm.backend.numba_cpu.expr_codegen import Unsupported
 from minitvm.backend.numba_cpu.kernel_cache import KernelModule
 from minitvm.backend.numba_cpu.options import CompileOptions, current_options
 from minitvm.backend.numba_cuda.options import CudaOptions, current_cuda_options
-from minitvm.error import DiagnosticError, TVMError
+from minitvm.error import DiagnosticError, InternalError, TVMError
 from minitvm.ir.structural import structural_equal
 from minitvm.ir.structural_hash import structural_hash
 from minitvm.ir.type import TensorType, TupleType, Type
@@ -122,22 +122,58 @@ class CompiledFunc:
         )
 
     def __call__(self, inputs: Sequence[Array], outputs: Sequence[Array]) -> None:
+        self.bind(inputs, outputs)()
+
+    @property
+    def scratch_bytes(self) -> int:
+        """Bytes of scratch memory ``bind`` lays the temporaries out in (each 64-aligned)."""
+        return sum(_aligned_size(_nbytes(t)) for t in self.temps)
+
+    def bind(
+        self, inputs: Sequence[Array], outputs: Sequence[Array], scratch: Array | None = None
+    ) -> Callable[[], None]:
+        """A call of this function on these arrays, prepared once: every step's arguments
+        resolved, and the temporaries laid out in ``scratch`` (a uint8 array of at least
+        ``scratch_bytes``, which the caller may share between calls that never overlap;
+        allocated here when None). Calling the result runs the steps and nothing else."""
         if self.backend == "interpreter":
-            _interpret(self.func, inputs, outputs)
-            return
-        temps = [np.empty(t.shape, t.dtype) for t in self.temps]
+            func, ins, outs = self.func, list(inputs), list(outputs)
+            return lambda: _interpret(func, ins, outs)
+        if scratch is None:
+            scratch = np.empty(self.scratch_bytes, np.uint8)
+        elif scratch.nbytes < self.scratch_bytes:
+            raise InternalError(
+                f"{self.name}: scratch of {scratch.nbytes} bytes, {self.scratch_bytes} needed"
+            )
+        temps: list[Array] = []
+        offset = 0
+        for t in self.temps:
+            n = _nbytes(t)
+            temps.append(scratch[offset : offset + n].view(t.dtype).reshape(t.shape))
+            offset += _aligned_size(n)
         pools: dict[str, Sequence[Array]] = {
             "in": inputs,
             "out": outputs,
             "tmp": temps,
             "const": self.constants,
         }
+        calls: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         for step in self.steps:
             if isinstance(step, KernelStep):
-                step.kernel.run(*[pools[k][i] for k, i in step.args])
+                calls.append((step.kernel.run, tuple(pools[k][i] for k, i in step.args)))
             else:
                 k, i = step.out
-                step.call.run([pools[a][b] for a, b in step.args], pools[k][i])
+                ins = [pools[a][b] for a, b in step.args]
+                calls.append((step.call.run, (ins, pools[k][i])))
+        if len(calls) == 1:
+            fn, args = calls[0]
+            return lambda: fn(*args)
+
+        def run() -> None:
+            for fn, args in calls:
+                fn(*args)
+
+        return run
 
     @property
     def kernels(self) -> list[Kernel]:
@@ -157,6 +193,17 @@ class CompiledFunc:
     @override
     def __repr__(self) -> str:
         return f"<CompiledFunc {self.name} ({self.backend}, {len(self.steps)} steps)>"
+
+
+_ALIGN = 64
+
+
+def _nbytes(t: TensorType) -> int:
+    return int(np.prod(t.shape, dtype=np.int64)) * np.dtype(t.dtype).itemsize
+
+
+def _aligned_size(n: int) -> int:
+    return -(-n // _ALIGN) * _ALIGN
 
 
 def _ret_type(func: Function) -> Type | None:

@@ -2,9 +2,11 @@
 
 It is built from the graph JSON, the library of compiled functions and the parameters. Each
 planned storage is one 64-byte aligned byte buffer, allocated once; every node output is a
-view of its storage with the output's shape and dtype, so running the graph allocates
-nothing but the kernels' own temporaries. ``run`` calls each operator node's function on the
-views of its inputs and outputs, in order; ``__nop`` nodes do nothing (their output is a
+view of its storage with the output's shape and dtype. Each operator node's call is
+prepared once (``CompiledFunc.bind``): its arguments resolved, its temporaries laid out in
+one scratch storage that all calls share (they never overlap), so running the graph
+allocates nothing but what kernels allocate inside. ``run`` makes the prepared calls in
+order; ``__nop`` nodes do nothing (their output is a
 view of their input's storage). On a CUDA device (a graph built for ``cuda``) the storage
 stays in host memory and each compiled function copies its arrays to the device and its
 outputs back (``numba_cuda.build``). Inputs are copied in by ``set_input``; ``get_output``
@@ -64,14 +66,22 @@ class BenchmarkResult:
 
 
 class _Call:
-    __slots__ = ("fn", "inputs", "name", "nbytes", "outputs")
+    __slots__ = ("fn", "inputs", "name", "nbytes", "outputs", "run")
 
-    def __init__(self, fn: CompiledFunc, name: str, inputs: list[Array], outputs: list[Array]):
+    def __init__(
+        self,
+        fn: CompiledFunc,
+        name: str,
+        inputs: list[Array],
+        outputs: list[Array],
+        scratch: Array,
+    ):
         self.fn = fn
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
         self.nbytes = sum(a.nbytes for a in inputs) + sum(a.nbytes for a in outputs)
+        self.run = fn.bind(inputs, outputs, scratch)
 
 
 class GraphRuntime(Module):
@@ -111,16 +121,22 @@ class GraphRuntime(Module):
 
     def _calls(self, lib: Module) -> list[_Call]:
         g = self.graph
-        calls: list[_Call] = []
+        nodes: list[tuple[int, CompiledFunc]] = []
         for index, node in enumerate(g.nodes):
             if node.op == "null" or node.func_name == NOP:
                 continue
             fn = lib.get_function(node.func_name)
             if not isinstance(fn, CompiledFunc):
                 raise DiagnosticError(f"graph: {node.func_name} is not a compiled function")
+            nodes.append((index, fn))
+        # Calls run one at a time, so their temporaries share one scratch storage.
+        scratch = self.scratch = _aligned(max((fn.scratch_bytes for _, fn in nodes), default=0))
+        calls: list[_Call] = []
+        for index, fn in nodes:
+            node = g.nodes[index]
             ins = [self.entries[g.entry_id(e)] for e in node.inputs]
             outs = [self.entries[g.row_ptr[index] + k] for k in range(node.num_outputs)]
-            calls.append(_Call(fn, node.func_name, ins, outs))
+            calls.append(_Call(fn, node.func_name, ins, outs, scratch))
         return calls
 
     @override
@@ -202,7 +218,7 @@ class GraphRuntime(Module):
             self.load_params(inputs)
         with np.errstate(all="ignore"):
             for c in self.calls:
-                c.fn(c.inputs, c.outputs)
+                c.run()
 
     def profile(self, number: int = 1, warmup: int = 1) -> Report:
         """Run ``warmup`` times untimed, then ``number`` times timing every kernel call."""
@@ -216,7 +232,7 @@ class GraphRuntime(Module):
             for _ in range(max(number, 1)):
                 for c in self.calls:
                     t0 = clock()
-                    c.fn(c.inputs, c.outputs)
+                    c.run()
                     seconds[c.name] = seconds.get(c.name, 0.0) + clock() - t0
                     counts[c.name] = counts.get(c.name, 0) + 1
         total = clock() - start
