@@ -43,6 +43,12 @@ register_config(
     "loop nests with fewer iterations than this run on one thread",
 )
 register_config(
+    "numba.parallel_beside_blas",
+    bool,
+    False,
+    "let relay.build run kernels in parallel in a graph that also makes library calls",
+)
+register_config(
     "numba.fastmath",
     bool,
     True,

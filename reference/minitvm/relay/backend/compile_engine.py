@@ -310,14 +310,20 @@ class CompileEngine:
         self._cache: dict[tuple[int, str, str], list[tuple[Function, CompiledFunc]]] = {}
         self._lock = threading.RLock()
 
-    def lower(self, func: Function, target: str | Target = "llvm") -> CompiledFunc:
-        """The compiled form of ``func`` (a type-checked ``Primitive`` function)."""
+    def lower(
+        self,
+        func: Function,
+        target: str | Target = "llvm",
+        cpu_options: CompileOptions | None = None,
+    ) -> CompiledFunc:
+        """The compiled form of ``func`` (a type-checked ``Primitive`` function); a CPU
+        target compiles with ``cpu_options``, else the current PassContext's."""
         if not isinstance(func, Function):
             raise DiagnosticError(f"lower: expected a relay.Function, got {type(func).__name__}")
         tgt = target if isinstance(target, Target) else Target(target)
         options: CompileOptions | CudaOptions
         if tgt.kind.device_type == 1:
-            options = current_options()
+            options = cpu_options if cpu_options is not None else current_options()
         elif tgt.kind.name == "cuda":
             options = current_cuda_options()
         else:
