@@ -376,7 +376,8 @@ def _parallel_kernels(lib: GraphExecutorFactoryModule) -> list[str]:
 
 @pytest.mark.spec("BUILD-8")
 def test_kernels_run_serially_beside_library_calls() -> None:
-    # One exp over 2^20 elements: a parallel kernel (NUMBA-5), unless a library call is near.
+    # One exp over 2^20 elements: a parallel kernel (NUMBA-5), unless a library call is near
+    # (then from 2^24 iterations on, or 16 times the configured threshold).
     x = relay.var("x", shape=(1, 4, 512, 512))
     w = relay.var("w", shape=(4, 4, 1, 1))
     alone = tvm.IRModule.from_expr(relay.Function([x], relay.exp(x)))
@@ -398,6 +399,10 @@ def test_kernels_run_serially_beside_library_calls() -> None:
     with tvm.transform.PassContext(config=config):
         lib = relay.build(mod, "llvm", params={"w": weights})
     assert _parallel_kernels(lib) != []
+    config = {"relay.FuseOps.max_depth": 1, "numba.parallel_min_work": 1 << 16}
+    with tvm.transform.PassContext(config=config):
+        lib = relay.build(mod, "llvm", params={"w": weights})
+    assert sorted(_parallel_kernels(lib)) == ["fused_exp", "fused_multiply"]
     # Without BLAS the convolution is generated code: no library call, parallel kernels.
     with tvm.transform.PassContext(config={"relay.FuseOps.max_depth": 1, "numba.use_blas": False}):
         lib = relay.build(mod, "llvm", params={"w": weights})

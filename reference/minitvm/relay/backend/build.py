@@ -11,7 +11,6 @@ loaded with the parameters, which ``contrib.graph_executor.GraphModule`` wraps.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -170,14 +169,18 @@ def build(
     )
 
 
+BESIDE_BLAS = 16
+"""Beside library calls, loop nests go parallel from this many times ``parallel_min_work``."""
+
+
 def _cpu_options(main: Function) -> CompileOptions:
-    """The PassContext's compile options, made serial when a primitive function of ``main``
-    makes a library call. BLAS runs the matrix products on its own thread pool, whose
-    workers keep spinning on the cores for a while after each call; a numba parallel region
-    between two such calls competes with them for the cores and waits at its join for a
-    descheduled thread, which costs more than it saves. So in such a graph the library owns
-    the threads and the generated kernels run on one (``numba.parallel_beside_blas`` keeps
-    them parallel)."""
+    """The PassContext's compile options, with a 16 times higher parallel threshold when a
+    primitive function of ``main`` makes a library call. BLAS runs the matrix products on
+    its own thread pool, whose workers keep spinning on the cores for a while after each
+    call; a numba parallel region between two such calls competes with them for the cores
+    and waits at its join for a descheduled thread, which costs more than it saves unless the
+    kernel is large. So in such a graph the library owns the threads and the generated
+    kernels mostly run on one (``numba.parallel_beside_blas`` keeps the usual threshold)."""
     options = current_options()
     if not options.use_blas or PassContext.current().get_config("numba.parallel_beside_blas"):
         return options
@@ -190,7 +193,8 @@ def _cpu_options(main: Function) -> CompileOptions:
             continue
         tensors = [a for a in args if isinstance(a, TensorType)]
         if library_call_applies(node.op.name, node.attrs, tensors, out):
-            return dataclasses.replace(options, parallel_min_work=sys.maxsize)
+            work = options.parallel_min_work * BESIDE_BLAS
+            return dataclasses.replace(options, parallel_min_work=work)
     return options
 
 
