@@ -12,7 +12,8 @@ ratios computed from the medians.
 
 Run from the repository root: ``PYTHONPATH=reference python -m benchmarks.bench_backend``
 (``--threads N`` for numba's and OpenBLAS's thread counts, ``--repeat``, ``--quick`` to skip
-ResNet-50). The measurements run in a child process whose environment sets the thread counts
+ResNet-50, ``--only NAME`` to run one workload: elementwise, dense, conv, softmax, resnet,
+compile). The measurements run in a child process whose environment sets the thread counts
 and drops ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE``, so numpy's BLAS is measured as shipped.
 """
 
@@ -234,13 +235,17 @@ def run_child(args: argparse.Namespace) -> None:
         f"median of {args.repeat} runs",
         flush=True,
     )
-    bench_elementwise(args.repeat)
-    bench_dense(args.repeat)
-    bench_conv(args.repeat)
-    bench_softmax(args.repeat)
-    if not args.quick:
-        bench_resnet(max(args.repeat // 2, 3))
-        bench_compile()
+    rows: dict[str, Callable[[], None]] = {
+        "elementwise": lambda: bench_elementwise(args.repeat),
+        "dense": lambda: bench_dense(args.repeat),
+        "conv": lambda: bench_conv(args.repeat),
+        "softmax": lambda: bench_softmax(args.repeat),
+        "resnet": lambda: bench_resnet(max(args.repeat // 2, 3)),
+        "compile": bench_compile,
+    }
+    chosen = args.only or [k for k in rows if not (args.quick and k in ("resnet", "compile"))]
+    for name in chosen:
+        rows[name]()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -248,6 +253,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="numba and OpenBLAS threads")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="skip ResNet-50")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["elementwise", "dense", "conv", "softmax", "resnet", "compile"],
+        help="run only this workload (repeatable)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -264,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     command = [sys.executable, "-m", "benchmarks.bench_backend", "--child"]
     command += ["--repeat", str(args.repeat)] + (["--quick"] if args.quick else [])
+    command += [f"--only={name}" for name in args.only or []]
     subprocess.run(command, env=env, check=True, cwd=ROOT)
 
 

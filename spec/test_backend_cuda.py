@@ -653,3 +653,15 @@ def test_an_nvtx_range_closes_when_its_body_raises() -> None:
     finally:
         nvtx.set_recorder(None)
     assert events == [("push", "fused_f"), ("pop", "fused_f")]
+
+
+@pytest.mark.spec("CUDA-10", "GRAPH-5")
+def test_the_shared_scratch_is_device_memory() -> None:
+    mod, params, _ = _net()
+    lib = relay.build(mod, target="cuda", params=params)
+    runtime = lib["default"](tvm.cuda(0))
+    assert isinstance(runtime, GraphRuntime)
+    assert not isinstance(runtime.scratch, np.ndarray)
+    cpu_runtime = relay.build(mod, target="llvm", params=params)["default"](tvm.cpu(0))
+    assert isinstance(cpu_runtime, GraphRuntime)
+    assert isinstance(cpu_runtime.scratch, np.ndarray)

@@ -11,7 +11,7 @@ import pytest
 
 import minitvm as tvm
 from minitvm import relay
-from minitvm.error import DiagnosticError
+from minitvm.error import DiagnosticError, InternalError
 from minitvm.ir.type import TensorType, TupleType
 from minitvm.relay.backend import compile_engine
 from minitvm.relay.backend.compile_engine import CompiledFunc
@@ -260,3 +260,35 @@ def test_other_out_layouts_and_empty_tensors_run_the_reference_kernels() -> None
     assert "empty tensor" in cf.reason
     zeros = np.zeros((2, 0, 3), F32)
     close(run(cf, zeros), reference(empty, zeros))
+
+
+@pytest.mark.spec("ENGINE-7")
+def test_bound_calls_lay_temporaries_out_in_the_given_scratch() -> None:
+    rng = np.random.default_rng(7)
+    d = relay.var("d", shape=(1, 3, 7, 6))
+    k = relay.var("k", shape=(4, 3, 3, 3))
+    conv = prim([d, k], relay.nn.relu(relay.nn.conv2d(d, k, padding=1)))
+    cf = lower(conv)
+    assert kinds(cf) == ["KernelStep", "ExternStep", "KernelStep"]
+    # im2col (3*3*3*7*6 floats) and the product's result (4*7*6 floats), each 64-aligned.
+    assert cf.scratch_bytes == 64 * -(-3 * 9 * 42 * 4 // 64) + 64 * -(-4 * 42 * 4 // 64)
+    args = [rng.standard_normal(s).astype(F32) for s in ((1, 3, 7, 6), (4, 3, 3, 3))]
+    want = reference(conv, *args)
+    scratch = np.full(cf.scratch_bytes + 64, 0xFF, np.uint8)
+    out = np.empty((1, 4, 7, 6), F32)
+    call = cf.bind(args, [out], scratch)
+    call()
+    close([out], want)
+    assert (scratch[cf.scratch_bytes :] == 0xFF).all()  # nothing written past the layout
+    assert (scratch[: cf.scratch_bytes] != 0xFF).any()
+    args[0][...] = 0.0  # a bound call reads its arrays as they are when called
+    call()
+    close([out], [np.zeros_like(out)])
+    with pytest.raises(InternalError, match="scratch"):
+        cf.bind(args, [out], np.empty(cf.scratch_bytes - 1, np.uint8))
+    x = relay.var("x", shape=(3,))
+    plain = lower(prim([x], relay.exp(x)))
+    assert plain.scratch_bytes == 0
+    y = np.empty(3, F32)
+    plain.bind([np.zeros(3, F32)], [y])()
+    np.testing.assert_array_equal(y, np.ones(3, F32))

@@ -184,3 +184,32 @@ def test_unfused_operator_calls_are_compiled_alone() -> None:
     assert isinstance(call, relay.Function)
     program = graph_codegen(call, lambda f: CompiledFunc("fused_negative", f, backend="numba"))
     assert [n.func_name for n in program.nodes if n.op == "tvm_op"] == ["fused_negative"]
+
+
+@pytest.mark.spec("GRAPH-5")
+def test_calls_are_prepared_once_and_share_one_scratch() -> None:
+    x = relay.var("x", shape=(1, 3, 8, 8))
+    w1 = relay.var("w1", shape=(4, 3, 3, 3))
+    w2 = relay.var("w2", shape=(2, 4, 3, 3))
+    y = relay.nn.relu(relay.nn.conv2d(x, w1, padding=1))
+    y = relay.nn.conv2d(y, w2, strides=2, padding=1)
+    rng = np.random.default_rng(5)
+    params = {
+        "w1": rng.standard_normal((4, 3, 3, 3)).astype(F32),
+        "w2": rng.standard_normal((2, 4, 3, 3)).astype(F32),
+    }
+    mod = tvm.IRModule.from_expr(relay.Function([x, w1, w2], y))
+    lib = relay.build(mod, "llvm", params=params)
+    runtime = lib["default"](tvm.cpu(0))
+    needs = [c.fn.scratch_bytes for c in runtime.calls]
+    assert len(needs) == 2
+    assert min(needs) > 0
+    assert runtime.scratch.nbytes == max(needs)
+    assert runtime.scratch.ctypes.data % 64 == 0
+    m = graph_executor.GraphModule(runtime)
+    run = relay.create_executor("debug", mod=mod).evaluate()
+    for seed in (0, 1):  # a second run computes from its own inputs, not stale scratch
+        data = np.random.default_rng(seed).standard_normal((1, 3, 8, 8)).astype(F32)
+        m.run(x=data)
+        want = run(data, params["w1"], params["w2"]).numpy()
+        np.testing.assert_allclose(m.get_output(0).numpy(), want, rtol=1e-4, atol=1e-5)

@@ -276,6 +276,12 @@ def test_parallel_loops_and_register_accumulation() -> None:
     inner = generate(te.create_prim_func([a, b]), CompileOptions(parallel_min_work=16)).source
     assert "for i in prange(64):" in inner
     assert "for j in range(8):" in inner
+    # By default a nest runs in parallel from 2^20 iterations on: 1024 x 1024, not 1024 x 1023.
+    assert CompileOptions().parallel_min_work == 1 << 20
+    big = te.placeholder((1024, 1024), name="Big")
+    for cols, parallel in ((1024, True), (1023, False)):
+        c = te.compute((1024, cols), lambda i, j: big[i, j] * 2.0, name="C")
+        assert generate(te.create_prim_func([big, c]), CompileOptions()).parallel is parallel
 
 
 @pytest.mark.spec("NUMBA-6")
@@ -374,3 +380,58 @@ def test_uint64_indices_are_clamped_exactly() -> None:
     got = np.zeros(4, "float32")
     kernel(a, np.array([0, 1, 7, 2**64 - 1], "uint64"), got)
     np.testing.assert_array_equal(got, [0.0, 4.0, 5.0, 3.0])
+
+
+@pytest.mark.spec("NUMBA-9")
+def test_small_reductions_along_the_inner_axis_sweep_it() -> None:
+    # A 3x3 max pool with stride 2 and padding 1: 9 steps per element, inputs laid out along
+    # the innermost spatial axis j.
+    a = te.placeholder((2, 9, 18), name="A")
+    r = te.reduce_axis((0, 3), name="r")
+    s = te.reduce_axis((0, 3), name="s")
+
+    def window(c: Any, i: Any, j: Any) -> Any:
+        y, x = i * 2 + r - 1, j * 2 + s - 1
+        inside = tir_op.all(y >= 0, y < 9, x >= 0, x < 18)
+        return te.max(tir_op.if_then_else(inside, a[c, y, x], tir_op.min_value("float32")), [r, s])
+
+    pool = te.compute((2, 5, 9), window, name="P")
+    func = te.create_prim_func([a, pool])
+    src = generate(func, CompileOptions()).source
+    # init in a loop of its own, then the reduce loops around the inner spatial loop.
+    init = "P[c, i, j] = np.float32(-3.4028234663852886e+38)"
+    assert init in src
+    assert "acc_P" not in src
+    lines = [line.strip() for line in src.splitlines()]
+    at = lines.index("for r in range(3):")
+    assert lines[at + 1 : at + 3] == ["for s in range(3):", "for j_1 in range(9):"]
+    data = np.random.default_rng(9).standard_normal((2, 9, 18)).astype("float32")
+    padded = np.pad(data, ((0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    want = np.full((2, 5, 9), -np.inf, "float32")
+    for dy in range(3):
+        for dx in range(3):
+            want = np.maximum(want, padded[:, dy : dy + 9 : 2, dx : dx + 17 : 2])
+    got = np.empty((2, 5, 9), "float32")
+    tvm.build(func, target="numba")(data, got)
+    np.testing.assert_array_equal(got, want)
+    # Inputs laid out along the reduce axis, more steps, or a short inner axis: registers.
+    k = te.reduce_axis((0, 8), name="k")
+    b = te.placeholder((4, 16, 8), name="B")
+    rowsum = te.compute((4, 16), lambda i, j: te.sum(b[i, j, k], axis=k), name="S")
+    assert "acc_S" in generate(te.create_prim_func([b, rowsum]), CompileOptions()).source
+    big = te.reduce_axis((0, 17), name="big")
+    c = te.placeholder((17, 16), name="C")
+    colsum = te.compute((16,), lambda j: te.sum(c[big, j], axis=big), name="T")
+    assert "acc_T" in generate(te.create_prim_func([c, colsum]), CompileOptions()).source
+    small = te.reduce_axis((0, 4), name="small")
+    d = te.placeholder((4, 7), name="D")
+    short = te.compute((7,), lambda j: te.sum(d[small, j], axis=small), name="U")
+    assert "acc_U" in generate(te.create_prim_func([d, short]), CompileOptions()).source
+    wide = te.placeholder((4, 8), name="W")
+    swept = te.compute((8,), lambda j: te.sum(wide[small, j], axis=small), name="V")
+    source = generate(te.create_prim_func([wide, swept]), CompileOptions()).source
+    assert "acc_V" not in source
+    cols = np.arange(32, dtype="float32").reshape(4, 8)
+    out = np.empty(8, "float32")
+    tvm.build(te.create_prim_func([wide, swept]), target="numba")(cols, out)
+    np.testing.assert_array_equal(out, cols.sum(0))

@@ -363,3 +363,47 @@ def test_a_crashing_backend_fails_its_cases(tmp_path: Path) -> None:
     (result,) = run_conformance(Crashing(), "ci", 0, tmp_path, out, ("regressions",))
     assert (result.passed, result.failed) == (0, 1)
     assert "KeyError" in result.failures[0]
+
+
+def _parallel_kernels(lib: GraphExecutorFactoryModule) -> list[str]:
+    return [
+        k.name
+        for f in lib.get_lib().functions.values()
+        for k in f.kernels
+        if getattr(k, "parallel", False)
+    ]
+
+
+@pytest.mark.spec("BUILD-8")
+def test_kernels_run_serially_beside_library_calls() -> None:
+    # One exp over 2^20 elements: a parallel kernel (NUMBA-5), unless a library call is near
+    # (then from 2^24 iterations on, or 16 times the configured threshold).
+    x = relay.var("x", shape=(1, 4, 512, 512))
+    w = relay.var("w", shape=(4, 4, 1, 1))
+    alone = tvm.IRModule.from_expr(relay.Function([x], relay.exp(x)))
+    lib = relay.build(alone, "llvm")
+    assert _parallel_kernels(lib) == ["fused_exp"]
+    with_conv = relay.Function([x, w], relay.exp(relay.exp(relay.nn.conv2d(x, w))) * x)
+    mod = tvm.IRModule.from_expr(with_conv)
+    weights = np.full((4, 4, 1, 1), 0.01, F32)
+    with tvm.transform.PassContext(config={"relay.FuseOps.max_depth": 1}):
+        lib = relay.build(mod, "llvm", params={"w": weights})
+    assert len(lib.get_lib().functions) >= 2
+    assert _parallel_kernels(lib) == []
+    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
+    data = np.random.default_rng(8).uniform(-1, 1, (1, 4, 512, 512)).astype(F32)
+    m.run(x=data)
+    conv = np.einsum("oi,nihw->nohw", weights[:, :, 0, 0], data)
+    np.testing.assert_allclose(m.get_output(0).numpy(), np.exp(np.exp(conv)) * data, rtol=1e-5)
+    config = {"relay.FuseOps.max_depth": 1, "numba.parallel_beside_blas": True}
+    with tvm.transform.PassContext(config=config):
+        lib = relay.build(mod, "llvm", params={"w": weights})
+    assert _parallel_kernels(lib) != []
+    config = {"relay.FuseOps.max_depth": 1, "numba.parallel_min_work": 1 << 16}
+    with tvm.transform.PassContext(config=config):
+        lib = relay.build(mod, "llvm", params={"w": weights})
+    assert sorted(_parallel_kernels(lib)) == ["fused_exp", "fused_multiply"]
+    # Without BLAS the convolution is generated code: no library call, parallel kernels.
+    with tvm.transform.PassContext(config={"relay.FuseOps.max_depth": 1, "numba.use_blas": False}):
+        lib = relay.build(mod, "llvm", params={"w": weights})
+    assert _parallel_kernels(lib) != []

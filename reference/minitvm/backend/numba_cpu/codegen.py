@@ -15,7 +15,10 @@ better code, with the same results:
 * **Register accumulation.** A reduction block nested inside its spatial loops, then its
   reduce loops, accumulates in a local variable, initialized by the block's ``init`` and
   stored once after the reduce loops, instead of reading and writing the buffer per step
-  (the interpreter's "init at the first reduction step" reads the same values).
+  (the interpreter's "init at the first reduction step" reads the same values). A reduction
+  of a few steps per element over inputs laid out along its innermost spatial loop (a pooling
+  window) instead runs its reduce loops outside that loop, updating the buffer in place, so
+  the inner loop vectorizes (``loop_patterns.sweeps_inner_axis``).
 
 The statement walk uses an explicit stack of tasks; Python's limit of 100 indentation
 levels bounds nesting (deeper programs raise ``Unsupported``).
@@ -43,6 +46,7 @@ from minitvm.backend.numba_cpu.loop_patterns import (
     parallel_prefix,
     reduction_plan,
     stores,
+    sweeps_inner_axis,
 )
 from minitvm.backend.numba_cpu.options import CompileOptions
 from minitvm.error import DiagnosticError, InternalError
@@ -332,13 +336,40 @@ class FuncEmitter:
         if fused:
             level = self.parallel_header(loops[:fused], indent)
         split = reduction.spatial if reduction is not None else len(loops)
-        for loop in loops[fused:split]:
+        sweep = reduction is not None and split - 1 >= fused and sweeps_inner_axis(reduction, loops)
+        for loop in loops[fused : split - 1 if sweep else split]:
             level = self.loop_header(loop, level)
         if reduction is None:
             self.push(_StmtTask(inner, level, True))
             return
+        if sweep:
+            self.push(*self.sweep(reduction, loops[split - 1], loops[split:], level))
+            return
         tasks = self.accumulate(reduction, loops[max(split, fused) :], level)
         self.push(*tasks)
+
+    def sweep(
+        self, plan: Reduction, inner: For, reduce_loops: list[For], indent: int
+    ) -> list[_Task]:
+        """The reduction with its reduce loops outside the innermost spatial loop
+        (``sweeps_inner_axis``): a loop storing the ``init`` values, then the reduce loops
+        around a second copy of the spatial loop running the block's body on the buffer."""
+        block = plan.realize.block
+        if block.init is None:
+            raise InternalError("a swept reduction needs an init")
+        level = self.loop_header(inner, indent)
+        self.bind_block_vars(plan, False, level)
+
+        def body() -> None:
+            at = indent
+            for loop in reduce_loops:
+                at = self.loop_header(loop, at)
+            at = self.loop_header(inner, at)
+            self.bind_block_vars(plan, False, at)
+            self.bind_block_vars(plan, True, at)
+            self.push(_StmtTask(block.body, at, True))
+
+        return [_StmtTask(block.init, level, True), _Action(body)]
 
     def parallel_loops(self, loops: list[For], inner: Stmt) -> int:
         """How many leading loops to fuse into one ``prange`` (0: run serially)."""

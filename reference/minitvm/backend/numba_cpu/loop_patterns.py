@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from minitvm.tir.buffer import Buffer
-from minitvm.tir.expr import BufferLoad, IterVarType, PrimExpr, Var
+from minitvm.tir.expr import BufferLoad, IntImm, IterVarType, PrimExpr, Var
 from minitvm.tir.functor import post_order, stmt_exprs, uses_var, walk_stmt
 from minitvm.tir.stmt import (
     BlockRealize,
@@ -32,7 +32,13 @@ from minitvm.tir.stmt import (
     is_true,
 )
 
-__all__ = ["Reduction", "parallel_prefix", "reduction_plan", "stores"]
+__all__ = ["Reduction", "parallel_prefix", "reduction_plan", "sweeps_inner_axis", "stores"]
+
+SMALL_REDUCTION = 16
+"""Reductions of at most this many steps per element may sweep the innermost spatial loop."""
+
+MIN_SWEEP = 8
+"""The innermost spatial loop must have at least this many iterations to sweep."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +196,46 @@ def reduction_plan(loops: list[For], inner: Stmt) -> Reduction | None:
         return None
     indices, buffers = found
     return Reduction(split[0], inner, indices, tuple(buffers))
+
+
+def sweeps_inner_axis(plan: Reduction, loops: list[For]) -> bool:
+    """Whether the reduction should run its reduce loops outside its innermost spatial loop,
+    updating the buffer in place (``init`` first, in a loop of its own): a reduction of a
+    few steps per element (a pooling window) whose inputs are laid out along that spatial
+    loop. The inner loop then reads memory in order and LLVM vectorizes it; register
+    accumulation would run the few reduce steps innermost, element by element. Each element
+    still sees its reduce steps in the same order."""
+    spatial, reduce = loops[: plan.spatial], loops[plan.spatial :]
+    if not spatial or not reduce:
+        return False
+    inner = spatial[-1]
+    if not isinstance(inner.min, IntImm) or inner.min.value != 0:
+        return False
+    if not isinstance(inner.extent, IntImm) or inner.extent.value < MIN_SWEEP:
+        return False
+    steps = 1
+    for loop in reduce:
+        if not isinstance(loop.extent, IntImm):
+            return False
+        steps *= loop.extent.value
+    if steps > SMALL_REDUCTION:
+        return False
+    block = plan.realize.block
+    var = _block_var_of(plan.realize, inner.loop_var)
+    reduce_vars = {iv.var for iv in block.iter_vars if iv.iter_type == IterVarType.CommReduce}
+    if var is None or block.init is None:
+        return False
+    if any(
+        uses_var(e, lambda x: x in reduce_vars) for st in stores(block.init) for e in stmt_exprs(st)
+    ):
+        return False
+    reduced = {b.data for b in plan.buffers}
+    loads = [ld for ld in _loads(block.body) if ld.buffer.data not in reduced]
+    return bool(loads) and all(ld.indices and _uses(ld.indices[-1], var) for ld in loads)
+
+
+def _block_var_of(br: BlockRealize, loop_var: Var) -> Var | None:
+    for iv, value in zip(br.block.iter_vars, br.iter_values, strict=True):
+        if value is loop_var:
+            return iv.var
+    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from minitvm.ir.transform import PassContext, register_config
 
-__all__ = ["CompileOptions", "cache_dir", "current_options", "set_cache_dir"]
+__all__ = ["PARALLEL_MIN_WORK", "CompileOptions", "cache_dir", "current_options", "set_cache_dir"]
 
 register_config(
     "numba.cache_dir",
@@ -29,11 +29,24 @@ register_config(
     True,
     "keep generated kernels on disk, so later processes load them instead of compiling",
 )
+PARALLEL_MIN_WORK = 1 << 20
+"""Iterations below which a loop nest runs on one thread. A parallel region costs a fork and
+a join of the thread pool: microseconds on an idle machine, but a scheduler time slice (some
+milliseconds) whenever a pool thread is descheduled, as on a machine shared with other work or
+when BLAS's own pool is spinning beside numba's. Below about a million iterations (a
+millisecond of serial work) the gain on an idle machine is smaller than that risk."""
+
 register_config(
     "numba.parallel_min_work",
     int,
-    32768,
+    PARALLEL_MIN_WORK,
     "loop nests with fewer iterations than this run on one thread",
+)
+register_config(
+    "numba.parallel_beside_blas",
+    bool,
+    False,
+    "let relay.build run kernels in parallel in a graph that also makes library calls",
 )
 register_config(
     "numba.fastmath",
@@ -53,7 +66,7 @@ register_config(
 class CompileOptions:
     """What changes generated code (all of it is in the cache key)."""
 
-    parallel_min_work: int = 32768
+    parallel_min_work: int = PARALLEL_MIN_WORK
     fastmath: bool = True
     use_blas: bool = True
 

@@ -10,6 +10,7 @@ loaded with the parameters, which ``contrib.graph_executor.GraphModule`` wraps.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,15 +19,21 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import override
 
+from minitvm.backend.numba_cpu.options import CompileOptions, current_options
 from minitvm.error import DiagnosticError, TVMError
 from minitvm.ir.module import IRModule
-from minitvm.ir.type import Type
+from minitvm.ir.op import Op
+from minitvm.ir.transform import PassContext
+from minitvm.ir.type import TensorType, Type
 from minitvm.relay.backend import compile_engine
 from minitvm.relay.backend.compile_engine import CompiledFunc
+from minitvm.relay.backend.externs import library_call_applies
 from minitvm.relay.backend.graph_codegen import GraphProgram, graph_codegen
 from minitvm.relay.backend.graph_json import dump
 from minitvm.relay.backend.graph_runtime import GraphRuntime
 from minitvm.relay.backend.memory_plan import MemoryPlan, plan_memory
+from minitvm.relay.expr import Call
+from minitvm.relay.expr_functor import iter_post_order
 from minitvm.relay.function import Function
 from minitvm.runtime.device import Device
 from minitvm.runtime.module import Module
@@ -153,12 +160,42 @@ def build(
     if not isinstance(main, Function):
         raise DiagnosticError("relay.build: @main must be a Relay function")
     engine = compile_engine.get()
-    program = graph_codegen(main, lambda f: engine.lower(f, tgt))
+    options = _cpu_options(main) if tgt.kind.device_type == 1 else None
+    program = graph_codegen(main, lambda f: engine.lower(f, tgt, options))
     plan = plan_memory(program.nodes, program.heads)
     lib = KernelLibrary(program.functions)
     return GraphExecutorFactoryModule(
         opt_mod, tgt, dump(program, plan), lib, mod_name, program.params, program, plan
     )
+
+
+BESIDE_BLAS = 16
+"""Beside library calls, loop nests go parallel from this many times ``parallel_min_work``."""
+
+
+def _cpu_options(main: Function) -> CompileOptions:
+    """The PassContext's compile options, with a 16 times higher parallel threshold when a
+    primitive function of ``main`` makes a library call. BLAS runs the matrix products on
+    its own thread pool, whose workers keep spinning on the cores for a while after each
+    call; a numba parallel region between two such calls competes with them for the cores
+    and waits at its join for a descheduled thread, which costs more than it saves unless the
+    kernel is large. So in such a graph the library owns the threads and the generated
+    kernels mostly run on one (``numba.parallel_beside_blas`` keeps the usual threshold)."""
+    options = current_options()
+    if not options.use_blas or PassContext.current().get_config("numba.parallel_beside_blas"):
+        return options
+    for node in iter_post_order(main.body):
+        if not (isinstance(node, Call) and isinstance(node.op, Op)):
+            continue
+        out = node.checked_type_
+        args = [a.checked_type_ for a in node.args]
+        if not isinstance(out, TensorType) or not all(isinstance(a, TensorType) for a in args):
+            continue
+        tensors = [a for a in args if isinstance(a, TensorType)]
+        if library_call_applies(node.op.name, node.attrs, tensors, out):
+            work = options.parallel_min_work * BESIDE_BLAS
+            return dataclasses.replace(options, parallel_min_work=work)
+    return options
 
 
 def _target(target: str | Target | Mapping[object, object] | None) -> Target:

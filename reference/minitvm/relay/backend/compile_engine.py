@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ from minitvm.backend.numba_cpu.expr_codegen import Unsupported
 from minitvm.backend.numba_cpu.kernel_cache import KernelModule
 from minitvm.backend.numba_cpu.options import CompileOptions, current_options
 from minitvm.backend.numba_cuda.options import CudaOptions, current_cuda_options
-from minitvm.error import DiagnosticError, TVMError
+from minitvm.error import DiagnosticError, InternalError, TVMError
 from minitvm.ir.structural import structural_equal
 from minitvm.ir.structural_hash import structural_hash
 from minitvm.ir.type import TensorType, TupleType, Type
@@ -118,7 +118,6 @@ class CompiledFunc:
         self.constants = tuple(constants)
         self.backend = backend
         self.reason = reason
-        self._on_device_temps: list[Any] | None = None
         self._on_device_constants: list[Any] | None = None
         self.flops = sum(
             s.call.flops if isinstance(s, ExternStep) else estimate_flops(s.kernel.func)
@@ -126,41 +125,68 @@ class CompiledFunc:
         )
 
     def __call__(self, inputs: Sequence[Buffer], outputs: Sequence[Buffer]) -> None:
+        self.bind(inputs, outputs)()
+
+    @property
+    def scratch_bytes(self) -> int:
+        """Bytes of scratch memory ``bind`` lays the temporaries out in (each 64-aligned)."""
+        return sum(_aligned_size(_nbytes(t)) for t in self.temps)
+
+    def bind(
+        self, inputs: Sequence[Buffer], outputs: Sequence[Buffer], scratch: Buffer | None = None
+    ) -> Callable[[], None]:
+        """A call of this function on these arrays, prepared once: every step's arguments
+        resolved, and the temporaries laid out in ``scratch`` (a uint8 array of at least
+        ``scratch_bytes``, which the caller may share between calls that never overlap;
+        allocated here when None). Calling the result runs the steps and nothing else.
+
+        On the CUDA target the arrays may be device arrays (a graph's storage on the
+        device): the scratch is then device memory too, and the constants are copied to the
+        device once per function."""
         if self.backend == "interpreter":
-            # On a CUDA graph the arrays may be device arrays: run on host copies.
-            ins = [a if isinstance(a, np.ndarray) else a.copy_to_host() for a in inputs]
-            outs = [a if isinstance(a, np.ndarray) else np.empty(a.shape, a.dtype) for a in outputs]
-            _interpret(self.func, ins, outs)
-            for dev, host in zip(outputs, outs, strict=True):
-                if dev is not host:
-                    dev.copy_to_device(host)
-            return
+            return _interpreted(self.func, list(inputs), list(outputs))
         on_device = self.backend == "cuda" and not all(
             isinstance(a, np.ndarray) for a in (*inputs, *outputs)
         )
+        if scratch is None:
+            scratch = (
+                device_bytes(self.scratch_bytes)
+                if on_device
+                else np.empty(self.scratch_bytes, np.uint8)
+            )
+        elif int(scratch.shape[0]) < self.scratch_bytes:
+            raise InternalError(
+                f"{self.name}: scratch of {scratch.shape[0]} bytes, {self.scratch_bytes} needed"
+            )
+        temps: list[Buffer] = []
+        offset = 0
+        for t in self.temps:
+            n = _nbytes(t)
+            temps.append(scratch[offset : offset + n].view(t.dtype).reshape(t.shape))
+            offset += _aligned_size(n)
         pools: dict[str, Sequence[Buffer]] = {
             "in": inputs,
             "out": outputs,
-            "tmp": self._device_temps() if on_device else self._host_temps(),
+            "tmp": temps,
             "const": self._device_constants() if on_device else self.constants,
         }
+        calls: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         for step in self.steps:
             if isinstance(step, KernelStep):
-                step.kernel.run(*[pools[k][i] for k, i in step.args])
+                calls.append((step.kernel.run, tuple(pools[k][i] for k, i in step.args)))
             else:
                 k, i = step.out
-                step.call.run([pools[a][b] for a, b in step.args], pools[k][i])
+                ins = [pools[a][b] for a, b in step.args]
+                calls.append((step.call.run, (ins, pools[k][i])))
+        if len(calls) == 1:
+            fn, args = calls[0]
+            return lambda: fn(*args)
 
-    def _host_temps(self) -> list[Array]:
-        return [np.empty(t.shape, t.dtype) for t in self.temps]
+        def run() -> None:
+            for fn, args in calls:
+                fn(*args)
 
-    def _device_temps(self) -> list[Any]:
-        """The temporaries on the device, allocated at the first run and reused."""
-        if self._on_device_temps is None:
-            from numba import cuda
-
-            self._on_device_temps = [cuda.device_array(t.shape, t.dtype) for t in self.temps]
-        return self._on_device_temps
+        return run
 
     def _device_constants(self) -> list[Any]:
         """The constants copied to the device once."""
@@ -190,6 +216,17 @@ class CompiledFunc:
         return f"<CompiledFunc {self.name} ({self.backend}, {len(self.steps)} steps)>"
 
 
+_ALIGN = 64
+
+
+def _nbytes(t: TensorType) -> int:
+    return int(np.prod(t.shape, dtype=np.int64)) * np.dtype(t.dtype).itemsize
+
+
+def _aligned_size(n: int) -> int:
+    return -(-n // _ALIGN) * _ALIGN
+
+
 def _ret_type(func: Function) -> Type | None:
     ty = func.checked_type_
     from minitvm.ir.type import FuncType
@@ -197,6 +234,30 @@ def _ret_type(func: Function) -> Type | None:
     if isinstance(ty, FuncType):
         return ty.ret_type
     return func.ret_type or func.body.checked_type_
+
+
+def device_bytes(n: int) -> Buffer:
+    """``n`` bytes of CUDA device memory, as a uint8 device array."""
+    from numba import cuda
+
+    return cuda.device_array(max(n, 1), np.uint8)[:n]
+
+
+def _interpreted(func: Function, inputs: list[Buffer], outputs: list[Buffer]) -> Callable[[], None]:
+    """A call running ``func``'s reference kernels; device arrays (a CUDA graph's storage)
+    are copied to the host and the outputs back."""
+    if all(isinstance(a, np.ndarray) for a in (*inputs, *outputs)):
+        return lambda: _interpret(func, inputs, outputs)
+
+    def run() -> None:
+        ins = [a if isinstance(a, np.ndarray) else a.copy_to_host() for a in inputs]
+        outs = [a if isinstance(a, np.ndarray) else np.empty(a.shape, a.dtype) for a in outputs]
+        _interpret(func, ins, outs)
+        for dev, host in zip(outputs, outs, strict=True):
+            if dev is not host:
+                dev.copy_to_device(host)
+
+    return run
 
 
 def _interpret(func: Function, inputs: Sequence[Array], outputs: Sequence[Array]) -> None:
@@ -294,14 +355,20 @@ class CompileEngine:
         self._cache: dict[tuple[int, str, str], list[tuple[Function, CompiledFunc]]] = {}
         self._lock = threading.RLock()
 
-    def lower(self, func: Function, target: str | Target = "llvm") -> CompiledFunc:
-        """The compiled form of ``func`` (a type-checked ``Primitive`` function)."""
+    def lower(
+        self,
+        func: Function,
+        target: str | Target = "llvm",
+        cpu_options: CompileOptions | None = None,
+    ) -> CompiledFunc:
+        """The compiled form of ``func`` (a type-checked ``Primitive`` function); a CPU
+        target compiles with ``cpu_options``, else the current PassContext's."""
         if not isinstance(func, Function):
             raise DiagnosticError(f"lower: expected a relay.Function, got {type(func).__name__}")
         tgt = target if isinstance(target, Target) else Target(target)
         options: CompileOptions | CudaOptions
         if tgt.kind.device_type == 1:
-            options = current_options()
+            options = cpu_options if cpu_options is not None else current_options()
         elif tgt.kind.name == "cuda":
             options = current_cuda_options()
         else:

@@ -22,9 +22,9 @@ same description its own way (the CUDA target with its tiled kernel, on device a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -36,13 +36,15 @@ from minitvm.tir import op as tir_op
 from minitvm.tir.expr import PrimExpr, Var
 from minitvm.topi.utils import get_const_int
 
-__all__ = ["BLAS_OPS", "ExternCall", "Operand", "Product", "make_extern"]
+__all__ = ["BLAS_OPS", "ExternCall", "Operand", "Product", "library_call_applies", "make_extern"]
 
 Array = npt.NDArray[Any]
 Run = Callable[[list[Array], Array], None]
 
 BLAS_OPS = ("nn.dense", "nn.matmul", "nn.batch_matmul", "nn.conv1d", "nn.conv2d")
 _FLOATS = ("float32", "float64")
+_CHANNELS_FIRST = {1: ("NCW", "OIW"), 2: ("NCHW", "OIHW")}
+_CHANNELS_LAST = {1: ("NWC", "WIO"), 2: ("NHWC", "HWIO")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +119,45 @@ def _shape(t: Tensor) -> tuple[int, ...]:
     return tuple(get_const_int(d) for d in t.shape)
 
 
+class _Typed(Protocol):
+    """A TE tensor or a tensor type: what the decision reads."""
+
+    @property
+    def shape(self) -> Sequence[object]: ...
+
+    @property
+    def dtype(self) -> str: ...
+
+
+def library_call_applies(
+    op_name: str, attrs: object, arg_types: Sequence[_Typed], out_type: _Typed
+) -> bool:
+    """Whether ``make_extern`` makes a library call for this operator call (decided from
+    the types alone, so a graph can be checked before it is lowered)."""
+    if op_name not in BLAS_OPS or len(arg_types) != 2:
+        return False
+    if out_type.dtype not in _FLOATS or any(a.dtype != out_type.dtype for a in arg_types):
+        return False
+    if op_name == "nn.matmul":
+        return len(arg_types[0].shape) == 2
+    if op_name == "nn.batch_matmul":
+        return len(arg_types[0].shape) == 3
+    if op_name == "nn.dense":
+        return True
+    dims = 2 if op_name == "nn.conv2d" else 1
+    layout = str(_get(attrs, "data_layout", ""))
+    kernel_layout = str(_get(attrs, "kernel_layout", ""))
+    out_layout = str(_get(attrs, "out_layout", "") or layout)
+    if int(_get(attrs, "groups", 1)) != 1 or out_layout != layout:
+        return False
+    return (layout, kernel_layout) in (_CHANNELS_FIRST[dims], _CHANNELS_LAST[dims])
+
+
 def make_extern(
     op_name: str, attrs: object, args: list[Tensor], out_type: TensorType
 ) -> ExternCall | None:
     """The library call for this anchor, or None when it does not apply."""
-    if op_name not in BLAS_OPS or len(args) != 2:
-        return None
-    if out_type.dtype not in _FLOATS or any(a.dtype != out_type.dtype for a in args):
+    if not library_call_applies(op_name, attrs, args, out_type):
         return None
     output = te.placeholder(out_type.shape, out_type.dtype, op_name.replace(".", "_") + "_out")
     if op_name == "nn.dense":
@@ -143,14 +177,12 @@ def _dense(args: list[Tensor], output: Tensor) -> ExternCall:
     return ExternCall.blas("dense", product, (data, weight), output, 2 * m * n * k)
 
 
-def _matmul(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall | None:
+def _matmul(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall:
     a, b = args
     ta = bool(_get(attrs, "transpose_a", False))
     default_tb = op_name == "nn.batch_matmul"
     tb = bool(_get(attrs, "transpose_b", default_tb))
     shape_a = _shape(a)
-    if len(shape_a) != (3 if op_name == "nn.batch_matmul" else 2):
-        return None
     k = shape_a[-2] if ta else shape_a[-1]
     out_shape = _shape(output)
     m, n = out_shape[-2], out_shape[-1]
@@ -164,19 +196,12 @@ def _matmul(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> 
     return ExternCall.blas(name, product, (a, b), output, 2 * batch * m * n * k)
 
 
-def _conv(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall | None:
+def _conv(op_name: str, attrs: object, args: list[Tensor], output: Tensor) -> ExternCall:
     data, weight = args
     dims = 2 if op_name == "nn.conv2d" else 1
     layout = str(_get(attrs, "data_layout", ""))
     kernel_layout = str(_get(attrs, "kernel_layout", ""))
-    out_layout = str(_get(attrs, "out_layout", "") or layout)
-    channels_first = {1: ("NCW", "OIW"), 2: ("NCHW", "OIHW")}[dims]
-    channels_last = {1: ("NWC", "WIO"), 2: ("NHWC", "HWIO")}[dims]
-    if int(_get(attrs, "groups", 1)) != 1 or out_layout != layout:
-        return None
-    if (layout, kernel_layout) not in (channels_first, channels_last):
-        return None
-    nchw = (layout, kernel_layout) == channels_first
+    nchw = (layout, kernel_layout) == _CHANNELS_FIRST[dims]
     strides = _ints(_get(attrs, "strides", 1), dims)
     dilation = _ints(_get(attrs, "dilation", 1), dims)
     pad = _ints(_get(attrs, "padding", 0), dims)

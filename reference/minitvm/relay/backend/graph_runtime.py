@@ -2,10 +2,12 @@
 
 It is built from the graph JSON, the library of compiled functions and the parameters. Each
 planned storage is one 64-byte aligned byte buffer, allocated once; every node output is a
-view of its storage with the output's shape and dtype, so running the graph allocates
-nothing but the kernels' own temporaries. ``run`` calls each operator node's function on the
-views of its inputs and outputs, in order; ``__nop`` nodes do nothing (their output is a
-view of their input's storage). Inputs are copied in by ``set_input``; ``get_output``
+view of its storage with the output's shape and dtype. Each operator node's call is
+prepared once (``CompiledFunc.bind``): its arguments resolved, its temporaries laid out in
+one scratch storage that all calls share (they never overlap), so running the graph
+allocates nothing but what kernels allocate inside. ``run`` makes the prepared calls in
+order; ``__nop`` nodes do nothing (their output is a view of their input's storage). Inputs
+are copied in by ``set_input``; ``get_output``
 returns an NDArray over the output's storage, as TVM does, which the next run overwrites.
 
 On a CUDA device (a graph built for ``cuda``) the storage is device memory: ``set_input``
@@ -25,7 +27,7 @@ import numpy.typing as npt
 from typing_extensions import override
 
 from minitvm.error import DiagnosticError, TVMError
-from minitvm.relay.backend.compile_engine import Buffer, CompiledFunc
+from minitvm.relay.backend.compile_engine import Buffer, CompiledFunc, device_bytes
 from minitvm.relay.backend.graph_codegen import NOP
 from minitvm.relay.backend.graph_json import ParsedGraph, parse
 from minitvm.relay.backend.profiler import KernelProfile, Report
@@ -45,13 +47,6 @@ def _aligned(nbytes: int) -> Array:
     raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
     offset = (-raw.ctypes.data) % ALIGN
     return raw[offset : offset + nbytes]
-
-
-def _device_bytes(nbytes: int) -> Any:
-    """``nbytes`` of CUDA device memory, as a uint8 device array."""
-    from numba import cuda
-
-    return cuda.device_array(max(nbytes, 1), np.uint8)[:nbytes]
 
 
 def _synchronize() -> None:
@@ -85,14 +80,22 @@ class BenchmarkResult:
 
 
 class _Call:
-    __slots__ = ("fn", "inputs", "name", "nbytes", "outputs")
+    __slots__ = ("fn", "inputs", "name", "nbytes", "outputs", "run")
 
-    def __init__(self, fn: CompiledFunc, name: str, inputs: list[Buffer], outputs: list[Buffer]):
+    def __init__(
+        self,
+        fn: CompiledFunc,
+        name: str,
+        inputs: list[Buffer],
+        outputs: list[Buffer],
+        scratch: Buffer,
+    ):
         self.fn = fn
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
         self.nbytes = sum(_nbytes(a) for a in inputs) + sum(_nbytes(a) for a in outputs)
+        self.run = fn.bind(inputs, outputs, scratch)
 
 
 class GraphRuntime(Module):
@@ -120,7 +123,7 @@ class GraphRuntime(Module):
         for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
             n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
             sizes[sid] = max(sizes.get(sid, 0), n)
-        allocate = _device_bytes if self.on_device else _aligned
+        allocate = device_bytes if self.on_device else _aligned
         self.storage = {sid: allocate(n) for sid, n in sizes.items()}
         self.entries: list[Buffer] = []
         for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
@@ -134,16 +137,23 @@ class GraphRuntime(Module):
 
     def _calls(self, lib: Module) -> list[_Call]:
         g = self.graph
-        calls: list[_Call] = []
+        nodes: list[tuple[int, CompiledFunc]] = []
         for index, node in enumerate(g.nodes):
             if node.op == "null" or node.func_name == NOP:
                 continue
             fn = lib.get_function(node.func_name)
             if not isinstance(fn, CompiledFunc):
                 raise DiagnosticError(f"graph: {node.func_name} is not a compiled function")
+            nodes.append((index, fn))
+        # Calls run one at a time, so their temporaries share one scratch storage.
+        need = max((fn.scratch_bytes for _, fn in nodes), default=0)
+        scratch = self.scratch = device_bytes(need) if self.on_device else _aligned(need)
+        calls: list[_Call] = []
+        for index, fn in nodes:
+            node = g.nodes[index]
             ins = [self.entries[g.entry_id(e)] for e in node.inputs]
             outs = [self.entries[g.row_ptr[index] + k] for k in range(node.num_outputs)]
-            calls.append(_Call(fn, node.func_name, ins, outs))
+            calls.append(_Call(fn, node.func_name, ins, outs, scratch))
         return calls
 
     @override
@@ -235,11 +245,11 @@ class GraphRuntime(Module):
             if self.on_device:
                 for c in self.calls:
                     with annotate(c.name):
-                        c.fn(c.inputs, c.outputs)
+                        c.run()
                 _synchronize()
             else:
                 for c in self.calls:
-                    c.fn(c.inputs, c.outputs)
+                    c.run()
 
     def profile(self, number: int = 1, warmup: int = 1) -> Report:
         """Run ``warmup`` times untimed, then ``number`` times timing every kernel call."""
@@ -253,7 +263,7 @@ class GraphRuntime(Module):
             for _ in range(max(number, 1)):
                 for c in self.calls:
                     t0 = clock()
-                    c.fn(c.inputs, c.outputs)
+                    c.run()
                     if self.on_device:
                         _synchronize()
                     seconds[c.name] = seconds.get(c.name, 0.0) + clock() - t0
