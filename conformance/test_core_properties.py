@@ -128,9 +128,25 @@ def test_anf_output_is_atomic(p: Program) -> None:
                 assert _atomic(node.cond)
 
 
+def _calls_stateful_op(mod: IRModule) -> bool:
+    return any(
+        isinstance(n, Call) and isinstance(n.op, Op) and n.op.definition.stateful
+        for f in mod.functions.values()
+        if isinstance(f, Function)
+        for n in iter_post_order(f)
+    )
+
+
 @given(programs(LET_FREE))
 def test_graph_normal_form_inverts_anf_on_let_free_programs(p: Program) -> None:
     typed = _typed(p)
     anf = relay.transform.ToANormalForm()(typed)
     back = relay.transform.ToGraphNormalForm()(anf)
+    if _calls_stateful_op(typed):
+        # GNF keeps the let of an impure value (a stateful call such as nn.dropout, GNF-2):
+        # the program is then only equal in meaning, which the pass properties check.
+        main = back["main"]
+        assert isinstance(main, Function)
+        assert any(isinstance(n, Let) for n in iter_post_order(main))
+        return
     tvm.ir.assert_structural_equal(back, typed)

@@ -523,6 +523,19 @@ def test_gnf_implicit_share() -> None:
 
 
 @pytest.mark.spec("GNF-2")
+def test_gnf_keeps_the_let_of_a_stateful_call() -> None:
+    x, d = relay.var("x", shape=(2, 3)), relay.Var("d")
+    drop = relay.nn.dropout_raw(x, rate=0.0)
+    f = relay.Function([x], relay.Let(d, drop, relay.exp(relay.TupleGetItem(d, 0))))
+    g = run(f, ToGraphNormalForm())
+    assert isinstance(g, relay.Function)
+    assert isinstance(g.body, relay.Let)
+    assert g.body.var.name_hint == "d"
+    assert isinstance(g.body.value, relay.Call)
+    assert g.body.value.op == Op.get("nn.dropout")
+
+
+@pytest.mark.spec("GNF-2")
 def test_gnf_undoes_anf_with_ifs_and_closures() -> None:
     c = relay.var("c", "bool")
     x, y = relay.var("x", shape=(2,)), relay.var("y", shape=(2,))
