@@ -501,6 +501,23 @@ def test_gnf_pass_info_and_module_handling() -> None:
     assert new_main.body.checked_type == relay.TensorType((2,), "float32")
 
 
+@pytest.mark.spec("GNF-1", "GNF-2")
+def test_gnf_types_an_untyped_module_before_judging_purity() -> None:
+    # ToANormalForm's result is untyped; untyped, the call of @f would count as possibly
+    # impure (its result might be a function) and its let would stay.
+    g = relay.var("g", shape=(2, 3))
+    f = relay.Function([g], relay.TupleGetItem(relay.Tuple([g]), 0))
+    mod = IRModule({"f": f})
+    x = relay.var("x", shape=(2, 3))
+    mod["main"] = relay.Function([x], relay.Call(mod.get_global_var("f"), [x]))
+    typed_mod = InferType()(mod)
+    anf = ToANormalForm()(typed_mod)
+    main = anf["main"]
+    assert isinstance(main, relay.Function)
+    assert main.body.checked_type_ is None
+    tvm.ir.assert_structural_equal(ToGraphNormalForm()(anf), typed_mod)
+
+
 @pytest.mark.spec("GNF-2")
 def test_gnf_implicit_share() -> None:
     x, y, z = relay.Var("x"), relay.Var("y"), relay.Var("z")

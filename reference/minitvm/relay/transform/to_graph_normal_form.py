@@ -177,7 +177,9 @@ class _Transform:
 def ToGraphNormalForm() -> FunctionPass:  # noqa: N802  (TVM's name)
     """The function pass: every Relay function of the module (except those a function pass
     skips) in graph normal form, then InferType."""
-    return FunctionPass(_Transform(), PassInfo(1, "ToGraphNormalForm"))
+    # The purity analysis reads types (an untyped value might be an impure function), so an
+    # untyped module, such as ToANormalForm's result, is typed first.
+    return FunctionPass(_Transform(), PassInfo(1, "ToGraphNormalForm"), needs_types=True)
 
 
 register_pass("ToGraphNormalForm", ToGraphNormalForm)
