@@ -2,7 +2,9 @@
 CUDA simulator.
 
 ``ci`` (the default) is derandomized and bounded so a run is repeatable and fits CI's budget;
-``deep`` explores many more examples: ``pytest --hypothesis-profile=deep``.
+``deep`` explores many more examples: ``pytest --hypothesis-profile=deep``. ``explore`` draws
+``ci``'s number of examples from a seed of your choice, to look beyond the examples ``ci``
+always draws: ``pytest --hypothesis-profile=explore --hypothesis-seed=N``.
 
 The numba-CUDA target's tests run its kernels on numba's simulator unless the environment
 says otherwise (``NUMBA_ENABLE_CUDASIM=0`` runs them on a GPU). numba reads the variable when
@@ -33,6 +35,14 @@ settings.register_profile(
 settings.register_profile(
     "deep",
     max_examples=2000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore",
+    derandomize=False,
+    max_examples=40,
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -71,3 +71,16 @@ def test_tests_run_under_the_well_formedness_instrument() -> None:
     from minitvm.relay.transform import WellFormedInstrument
 
     assert any(isinstance(i, WellFormedInstrument) for i in PassContext.current().instruments)
+
+
+@pytest.mark.spec("PRJ-5")
+def test_hypothesis_profiles() -> None:
+    from hypothesis import settings
+
+    ci, deep, explore = (settings.get_profile(n) for n in ("ci", "deep", "explore"))
+    assert (ci.derandomize, ci.max_examples) == (True, 40)
+    assert (deep.derandomize, deep.max_examples) == (False, 2000)
+    assert (explore.derandomize, explore.max_examples) == (False, 40)
+    assert ci.deadline is None
+    assert deep.deadline is None
+    assert explore.deadline is None
