@@ -198,6 +198,10 @@ def test_layer_instance_group_norm() -> None:
     gn = relay.nn.group_norm(x, g4, b4, num_groups=2, scale=False)
     grouped = _norm(xv.reshape(2, 2, 2, 3), (2, 3), 1e-5).reshape(2, 4, 3)
     np.testing.assert_allclose(evaluate(gn, env), grouped + bv4[:, None], atol=1e-4)
+    # Channels on axis 2: each (batch, row) is normalized over its group of channels; the
+    # rows (axis 1, between the batch and the channels) are not reduced, as in TVM.
+    gl = relay.nn.group_norm(x, g3, b3, num_groups=1, axis=2, scale=False, center=False)
+    np.testing.assert_allclose(evaluate(gl, env), _norm(xv, (2,), 1e-5), atol=1e-4)
     with pytest.raises(DiagnosticError, match="num_groups"):
         infer(relay.nn.group_norm(x, g4, b4, num_groups=3))
     with pytest.raises(DiagnosticError, match=r"^nn.layer_norm: gamma must be"):

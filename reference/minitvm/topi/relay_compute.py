@@ -686,9 +686,9 @@ def _group_norm(attrs: object, inputs: list[Tensor], out_type: Type) -> list[Ten
     x, gamma, beta = inputs
     axis = normalize_axis(_int(attrs, "axis"), x.ndim, "group_norm")
     g, b = _scale_shift(attrs, gamma, beta)
-    others = [k for k in range(1, x.ndim) if k != axis]
+    later = list(range(axis + 1, x.ndim))  # with the group's channels (OP-21)
     return [
-        nn.group_norm(x, g, b, _int(attrs, "num_groups"), axis, others, _float(attrs, "epsilon"))
+        nn.group_norm(x, g, b, _int(attrs, "num_groups"), axis, later, _float(attrs, "epsilon"))
     ]
 
 

@@ -182,8 +182,10 @@ def _group_norm_kernel(attrs: GroupNormAttrs, args: list[Value], out_type: Type)
     axis = normalize_axis(attrs.axis, x.ndim)
     g = attrs.num_groups
     grouped = x.reshape((*x.shape[:axis], g, x.shape[axis] // g, *x.shape[axis + 1 :]))
-    # Statistics over the channels of a group and every axis but the batch.
-    axes = tuple(a for a in range(1, grouped.ndim) if a != axis)
+    # Statistics over the channels of a group and every later axis (TVM's SimplifyInference
+    # rewrite, the op's only realization in TVM); axes between the batch and the channels are
+    # not reduced.
+    axes = tuple(range(axis + 1, grouped.ndim))
     y = _normalize(grouped, axes, attrs.epsilon).reshape(x.shape)
     return _affine(y, gamma, beta, axis, attrs)
 
