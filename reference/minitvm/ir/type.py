@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar, SupportsIndex, TypeAlias
+from typing import ClassVar, SupportsIndex, TypeAlias, cast
 
 from typing_extensions import override
 
@@ -94,8 +94,29 @@ class TensorType(Node):
         return type_str(self)
 
 
+class _CompositeType(Node):
+    """A type made of other types (tuple, function, ADT application, reference). ``==`` and
+    ``hash`` are structural (spans ignored) and walk shared parts once, iteratively
+    (``types_equal``, ``type_hash``): types nest as deep as programs do, and a type can be a
+    DAG whose tree expansion is exponential."""
+
+    __slots__ = ()
+
+    @override
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _CompositeType) and types_equal(self, other)
+
+    @override
+    def __hash__(self) -> int:
+        return type_hash(self)
+
+    @override
+    def __str__(self) -> str:
+        return type_str(cast(Type, self))
+
+
 @dataclass(frozen=True, slots=True, init=False, eq=False)
-class TupleType(Node):
+class TupleType(_CompositeType):
     """The type of a tuple; ``TupleType([])`` is the unit type. Equality and hashing are
     structural (spans ignored) and walk shared parts once (``types_equal``)."""
 
@@ -105,18 +126,6 @@ class TupleType(Node):
     def __init__(self, fields: Sequence[Type], span: Span | None = None) -> None:
         object.__setattr__(self, "fields", tuple(fields))
         object.__setattr__(self, "span", span)
-
-    @override
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TupleType) and types_equal(self, other)
-
-    @override
-    def __hash__(self) -> int:
-        return type_hash(self)
-
-    @override
-    def __str__(self) -> str:
-        return type_str(self)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -147,7 +156,7 @@ class IncompleteType(Node):
 
 
 @dataclass(frozen=True, slots=True, init=False, eq=False)
-class FuncType(Node):
+class FuncType(_CompositeType):
     """``fn [type_params](arg_types) -> ret_type``. Equality and hashing as ``TupleType``'s
     (type parameters by identity)."""
 
@@ -170,18 +179,6 @@ class FuncType(Node):
         object.__setattr__(self, "type_params", tuple(type_params or ()))
         object.__setattr__(self, "type_constraints", tuple(type_constraints or ()))
         object.__setattr__(self, "span", span)
-
-    @override
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FuncType) and types_equal(self, other)
-
-    @override
-    def __hash__(self) -> int:
-        return type_hash(self)
-
-    @override
-    def __str__(self) -> str:
-        return type_str(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +203,7 @@ class GlobalTypeVar(Node):
 
 
 @dataclass(frozen=True, slots=True, init=False, eq=False)
-class TypeCall(Node):
+class TypeCall(_CompositeType):
     """An ADT applied to type arguments: ``List[int32]``, or ``nat[]`` for an ADT without
     type parameters (the parser reads a bare ``nat`` as that too). Equality and hashing are
     structural and iterative (``types_equal``)."""
@@ -220,38 +217,14 @@ class TypeCall(Node):
         object.__setattr__(self, "args", tuple(args))
         object.__setattr__(self, "span", span)
 
-    @override
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TypeCall) and types_equal(self, other)
-
-    @override
-    def __hash__(self) -> int:
-        return type_hash(self)
-
-    @override
-    def __str__(self) -> str:
-        return type_str(self)
-
 
 @dataclass(frozen=True, slots=True, eq=False)
-class RelayRefType(Node):
+class RelayRefType(_CompositeType):
     """The type of a mutable reference holding a ``value`` (``ref(T)`` in text). Equality
     and hashing are structural and iterative (``types_equal``)."""
 
     value: Type
     span: Span | None = dataclasses.field(default=None, compare=False, repr=False, metadata=IGNORE)
-
-    @override
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RelayRefType) and types_equal(self, other)
-
-    @override
-    def __hash__(self) -> int:
-        return type_hash(self)
-
-    @override
-    def __str__(self) -> str:
-        return type_str(self)
 
 
 RefType = RelayRefType
@@ -285,7 +258,7 @@ def _parts(ty: object) -> tuple[object, ...] | None:
     return None
 
 
-def types_equal(lhs: Type, rhs: Type) -> bool:
+def types_equal(lhs: object, rhs: object) -> bool:
     """Structural equality of two types (what ``==`` means on types), by an explicit walk
     that compares each pair of shared subtypes once: types nest as deep as programs nest
     tuples, and a type can be a DAG whose tree expansion is exponential."""
@@ -313,7 +286,7 @@ def types_equal(lhs: Type, rhs: Type) -> bool:
     return True
 
 
-def type_hash(root: Type) -> int:
+def type_hash(root: object) -> int:
     """A hash consistent with ``types_equal``, computed bottom-up once per distinct node."""
     done: dict[int, int] = {}
     stack: list[tuple[object, bool]] = [(root, False)]
