@@ -161,8 +161,9 @@ def model(program: list[Command]) -> list[Array]:
         if isinstance(c, New):
             return {**store, len(store): F32(c.init)}
         if isinstance(c, Write):
-            base = reads[c.source] if c.source is not None else F32(0)
-            value = F32(base + F32(c.constant)) if c.source is not None else F32(c.constant)
+            value = F32(c.constant)
+            if c.source is not None:
+                value = F32(reads[c.source] + value)
             return {**store, c.cell: value}
         if isinstance(c, Read):
             reads.append(store[c.cell])

@@ -130,7 +130,7 @@ class CompiledFunc:
     @property
     def scratch_bytes(self) -> int:
         """Bytes of scratch memory ``bind`` lays the temporaries out in (each 64-aligned)."""
-        return sum(_aligned_size(_nbytes(t)) for t in self.temps)
+        return sum(_aligned_size(nbytes(t.shape, t.dtype)) for t in self.temps)
 
     def bind(
         self, inputs: Sequence[Buffer], outputs: Sequence[Buffer], scratch: Buffer | None = None
@@ -161,7 +161,7 @@ class CompiledFunc:
         temps: list[Buffer] = []
         offset = 0
         for t in self.temps:
-            n = _nbytes(t)
+            n = nbytes(t.shape, t.dtype)
             temps.append(scratch[offset : offset + n].view(t.dtype).reshape(t.shape))
             offset += _aligned_size(n)
         pools: dict[str, Sequence[Buffer]] = {
@@ -216,15 +216,17 @@ class CompiledFunc:
         return f"<CompiledFunc {self.name} ({self.backend}, {len(self.steps)} steps)>"
 
 
-_ALIGN = 64
+ALIGN = 64
+"""Byte alignment of the temporaries in a scratch buffer and of a graph's storages."""
 
 
-def _nbytes(t: TensorType) -> int:
-    return int(np.prod(t.shape, dtype=np.int64)) * np.dtype(t.dtype).itemsize
+def nbytes(shape: Sequence[int], dtype: object) -> int:
+    """The bytes of a dense array of ``shape`` and ``dtype``."""
+    return int(np.prod(shape, dtype=np.int64)) * int(np.dtype(dtype).itemsize)  # type: ignore[call-overload]
 
 
 def _aligned_size(n: int) -> int:
-    return -(-n // _ALIGN) * _ALIGN
+    return -(-n // ALIGN) * ALIGN
 
 
 def _ret_type(func: Function) -> Type | None:

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from typing_extensions import override
 
 from minitvm.error import DiagnosticError, TVMError
-from minitvm.relay.backend.compile_engine import Buffer, CompiledFunc, device_bytes
+from minitvm.relay.backend.compile_engine import ALIGN, Buffer, CompiledFunc, device_bytes, nbytes
 from minitvm.relay.backend.graph_codegen import NOP
 from minitvm.relay.backend.graph_json import ParsedGraph, parse
 from minitvm.relay.backend.profiler import KernelProfile, Report
@@ -40,23 +40,18 @@ from minitvm.runtime.nvtx import annotate
 __all__ = ["BenchmarkResult", "GraphRuntime"]
 
 Array = npt.NDArray[Any]
-ALIGN = 64
 
 
-def _aligned(nbytes: int) -> Array:
-    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+def _aligned(size: int) -> Array:
+    raw = np.empty(size + ALIGN, dtype=np.uint8)
     offset = (-raw.ctypes.data) % ALIGN
-    return raw[offset : offset + nbytes]
+    return raw[offset : offset + size]
 
 
 def _synchronize() -> None:
     from numba import cuda
 
     cuda.synchronize()  # type: ignore[no-untyped-call]  # numba is untyped
-
-
-def _nbytes(a: Any) -> int:
-    return int(np.prod(a.shape, dtype=np.int64)) * int(np.dtype(a.dtype).itemsize)
 
 
 class BenchmarkResult:
@@ -94,7 +89,7 @@ class _Call:
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
-        self.nbytes = sum(_nbytes(a) for a in inputs) + sum(_nbytes(a) for a in outputs)
+        self.nbytes = sum(nbytes(a.shape, a.dtype) for a in (*inputs, *outputs))
         self.run = fn.bind(inputs, outputs, scratch)
 
 
@@ -121,13 +116,13 @@ class GraphRuntime(Module):
         g = self.graph
         sizes: dict[int, int] = {}
         for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
-            n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            n = nbytes(shape, dtype)
             sizes[sid] = max(sizes.get(sid, 0), n)
         allocate = device_bytes if self.on_device else _aligned
         self.storage = {sid: allocate(n) for sid, n in sizes.items()}
         self.entries: list[Buffer] = []
         for sid, shape, dtype in zip(g.storage_ids, g.shapes, g.dtypes, strict=True):
-            n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            n = nbytes(shape, dtype)
             self.entries.append(self.storage[sid][:n].view(dtype).reshape(shape))
         self.input_names = [g.nodes[i].name for i in g.arg_nodes]
         self._input_index = {name: k for k, name in enumerate(self.input_names)}
