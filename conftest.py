@@ -34,6 +34,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "deep",
+    derandomize=False,
     max_examples=2000,
     deadline=None,
     print_blob=True,
