@@ -825,6 +825,28 @@ def test_lazy_init_rewrites_and_keeps_values() -> None:
 
 
 @pytest.mark.spec("GRAD-8")
+def test_lazy_init_calls_a_global_rewritten_before_the_caller() -> None:
+    # @f comes first, so main is rewritten in a module where @f is already rewritten (and not
+    # typed again yet): the call must still see @f's signature
+    mod = IRModule()
+    y = relay.var("y", F32)
+    f = relay.GlobalVar("f")
+    mod[f] = relay.Function([y], relay.add(y, relay.ones_like(y)))
+    x = relay.var("x", F32)
+    mod["main"] = relay.Function([x], relay.multiply(relay.Call(f, [x]), relay.zeros_like(x)))
+    before = InferType()(mod)
+    assert [g.name_hint for g in before.functions][:2] == ["f", "main"]
+    after = tvm.transform.get_pass("LazyGradientInit")(before)  # registered by name
+    assert main_of(after).checked_type == main_of(before).checked_type
+    xv = rand((3, 4))
+    got = arr(relay.create_executor(mod=after).evaluate()(xv))
+    np.testing.assert_array_equal(got, np.zeros((3, 4), "float32"))
+    f_out = after["f"]
+    assert isinstance(f_out, relay.Function)
+    np.testing.assert_allclose(arr(relay.create_executor(mod=after).evaluate(f_out)(xv)), xv + 1)
+
+
+@pytest.mark.spec("GRAD-8")
 def test_lazy_zero_times_value_is_zero() -> None:
     # zeros_like must give a Zero cell: a One cell would make this product x
     x = relay.var("x", F32)

@@ -33,7 +33,7 @@ from minitvm.ir.adt import Constructor
 from minitvm.ir.expr import GlobalVar
 from minitvm.ir.module import IRModule
 from minitvm.ir.op import Op
-from minitvm.ir.transform import PassContext, PassInfo, get_pass
+from minitvm.ir.transform import PassContext, PassInfo, get_pass, register_pass
 from minitvm.ir.type import FuncType, TensorType, Type, TypeCall
 from minitvm.ir.type_functor import iter_types, map_type
 from minitvm.relay.adt import Clause, Match, map_pattern_vars
@@ -54,7 +54,7 @@ from minitvm.relay.expr import (
 from minitvm.relay.expr_functor import children, iter_post_order
 from minitvm.relay.function import Function
 from minitvm.relay.transform.function_pass import FunctionPass
-from minitvm.relay.transform.gradient_common import Lets, map_tensors
+from minitvm.relay.transform.gradient_common import Lets, Pending, map_tensors
 from minitvm.relay.transform.to_a_normal_form import ToANormalFormExpr
 
 __all__ = ["LazyGradientInit"]
@@ -77,15 +77,16 @@ def _checked(expr: Expr) -> Type:
 class _Lazy:
     """Rewrite one function; ``mod`` holds ``gradient.rly``'s definitions."""
 
-    def __init__(self, mod: IRModule) -> None:
+    def __init__(self, mod: IRModule, signatures: dict[GlobalVar, Type]) -> None:
         self.mod = mod
+        self.signatures = signatures
         self.cell = mod.get_global_type_var("GradCell")
         self.ctors = {
             c.name_hint: c for c in mod.get_type("GradCell") if isinstance(c, Constructor)
         }
         self.from_cell = mod.get_global_var("FromGradCell")
         self.vars: dict[Var, Var] = {}
-        self.out: dict[Expr, Expr] = {}
+        self.out: dict[Expr, Expr | Pending] = {}
 
     def lazy_type(self, ty: Type) -> Type:
         """Each tensor type ``T`` becomes ``GradCell[T]``."""
@@ -143,9 +144,19 @@ class _Lazy:
         return Function(func.params, body, func.ret_type, func.type_params, func.attrs)
 
     def _tr(self, expr: Expr) -> Expr:
+        """The rewrite of a child, as an expression."""
         if isinstance(expr, Constant):
             return Call(self.ctors["Raw"], [expr])
-        return self.out[expr]
+        out = self.out[expr]
+        return out.close() if isinstance(out, Pending) else out
+
+    def _tr_into(self, expr: Expr, lets: Lets) -> Var:
+        """The rewrite of a child bound in ``lets``: a call's bindings are spliced in, so a
+        deep chain of calls is rewritten in linear time."""
+        out = self.out.get(expr)
+        if isinstance(out, Pending):
+            return lets.push(lets.splice(out))
+        return lets.push(self._tr(expr))
 
     def _var(self, var: Var) -> Var:
         new = self.vars.get(var)
@@ -159,7 +170,7 @@ class _Lazy:
             self.vars[var] = new
         return new
 
-    def _rewrite(self, node: Expr) -> Expr:  # noqa: C901  (a flat dispatch over the union)
+    def _rewrite(self, node: Expr) -> Expr | Pending:  # noqa: C901  (a flat dispatch over the union)
         tr = self._tr
         match node:
             case Var():
@@ -197,31 +208,31 @@ class _Lazy:
             case _:
                 assert_never(node)
 
-    def _call(self, call: Call) -> Expr:
+    def _call(self, call: Call) -> Expr | Pending:
         op = call.op
         if isinstance(op, Op):
             return self._op_call(call, op)
-        args = [self._tr(a) for a in call.args]
-        if isinstance(op, GlobalVar) and op in self.mod:
+        if isinstance(op, GlobalVar):
             # the global keeps its signature: hand it plain tensors where it declares tensors
             # (a type variable takes the cells as they are), wrap the tensors it returns
-            callee = self.mod[op].checked_type_
+            callee = self.signatures.get(op)
             if isinstance(callee, FuncType):
                 lets = Lets()
+                cells = [self._tr_into(a, lets) for a in call.args]
                 plain = [
-                    self.unwrap(lets.push(a), t, lets)
-                    for a, t in zip(args, callee.arg_types, strict=True)
+                    self.unwrap(c, t, lets) for c, t in zip(cells, callee.arg_types, strict=True)
                 ]
                 result = lets.push(Call(op, plain))
-                return lets.get(self.wrap(result, callee.ret_type, lets))
+                return Pending(lets, self.wrap(result, callee.ret_type, lets))
+        args = [self._tr(a) for a in call.args]
         return _same(call, Call(self._tr(op), args))
 
-    def _op_call(self, call: Call, op: Op) -> Expr:
+    def _op_call(self, call: Call, op: Op) -> Pending:
         """The operands' cells are bound first (so their effects happen once, in order); the
         operator reads plain tensors out of them with ``FromGradCell``."""
         out_type = _checked(call)
         outer = Lets()
-        cells = [outer.push(self._tr(a)) for a in call.args]
+        cells = [self._tr_into(a, outer) for a in call.args]
         arg_types = [_checked(a) for a in call.args]
 
         def plain(lets: Lets) -> Call:
@@ -231,7 +242,7 @@ class _Lazy:
         if op.name in _LAZY and isinstance(out_type, TensorType):
             inner = Lets()
             thunk = Function([], inner.get(plain(inner)), out_type)
-            return outer.get(Call(self.ctors[_LAZY[op.name]], [thunk]))
+            return Pending(outer, Call(self.ctors[_LAZY[op.name]], [thunk]))
         overloaded = _OVERLOADED.get(op.name)
         if overloaded is not None and len(arg_types) == 2:
             lhs_t, rhs_t = arg_types
@@ -239,9 +250,9 @@ class _Lazy:
                 lhs, rhs = Var("lhs", lhs_t), Var("rhs", lhs_t)
                 fallback = Function([lhs, rhs], Call(op, [lhs, rhs]), lhs_t)
                 gv = self.mod.get_global_var(overloaded)
-                return outer.get(Call(gv, [fallback, *cells]))
+                return Pending(outer, Call(gv, [fallback, *cells]))
         result = outer.push(plain(outer), out_type)
-        return outer.get(self.wrap(result, out_type, outer))
+        return Pending(outer, self.wrap(result, out_type, outer))
 
 
 def _same(old: Expr, new: Expr) -> Expr:
@@ -294,14 +305,36 @@ def _has_tensor_values(func: Function) -> bool:
     )
 
 
-def _rewrite_function(func: Function, mod: IRModule, ctx: PassContext) -> Function:
-    if not _has_tensor_values(func) or _holds_tensors_in_adts(func):
-        return func
-    if not mod.contains_global_var("FromGradCell"):
-        mod.import_from_std("gradient.rly")
-    return _Lazy(mod).run(_without_sharing(func, mod))
+class _Transform:
+    """The pass function. The signatures of the module's globals are taken once per pass run,
+    before any function is rewritten (every function of a run sees the same module object, in
+    which the functions already rewritten are not typed yet)."""
+
+    def __init__(self) -> None:
+        self._mod: IRModule | None = None
+        self._signatures: dict[GlobalVar, Type] = {}
+
+    def __call__(self, func: Function, mod: IRModule, ctx: PassContext) -> Function:
+        if mod is not self._mod:
+            self._mod, self._signatures = mod, _signatures(mod)
+        if not _has_tensor_values(func) or _holds_tensors_in_adts(func):
+            return func
+        if not mod.contains_global_var("FromGradCell"):
+            mod.import_from_std("gradient.rly")
+        return _Lazy(mod, self._signatures).run(_without_sharing(func, mod))
+
+
+def _signatures(mod: IRModule) -> dict[GlobalVar, Type]:
+    return {
+        gv: func.checked_type_
+        for gv, func in mod.functions.items()
+        if isinstance(func, Function) and func.checked_type_ is not None
+    }
 
 
 def LazyGradientInit() -> FunctionPass:  # noqa: N802  (TVM's name)
     """Defer the zero and one tensors of gradient programs into ``GradCell`` values."""
-    return FunctionPass(_rewrite_function, PassInfo(2, "LazyGradientInit"), needs_types=True)
+    return FunctionPass(_Transform(), PassInfo(2, "LazyGradientInit"), needs_types=True)
+
+
+register_pass("LazyGradientInit", LazyGradientInit)
