@@ -190,7 +190,8 @@ def bench_resnet(repeat: int) -> None:
     t = median_times({"ours": m.run, "interpreter": lambda: run(x)}, repeat)
     np.testing.assert_allclose(m.get_output(0).numpy(), run(x).numpy(), rtol=1e-4, atol=1e-6)
     _row("ResNet-50, batch 1", t["ours"], [("interpreter", t["interpreter"])])
-    print(m.profile(number=1).table(limit=int(os.environ.get("BENCH_PROFILE_ROWS", "12"))), flush=True)
+    rows = int(os.environ.get("BENCH_PROFILE_ROWS", "12"))
+    print(m.profile(number=1).table(limit=rows), flush=True)
 
 
 _COMPILE = """
