@@ -236,6 +236,89 @@ def test_one_kernel_per_stage_with_grid_stride_loops() -> None:
         np.testing.assert_allclose(out, want, rtol=1e-5)
 
 
+def _row_reduction(reducer: Any, rows: int, steps: int, dtype: str = F32) -> tir.PrimFunc:
+    a = te.placeholder((rows, steps), dtype, "A")
+    k = te.reduce_axis((0, steps), "k")
+    out = te.compute((rows,), lambda i: reducer(a[i, k], axis=k), "R")
+    return te.create_prim_func([a, out])
+
+
+@pytest.mark.spec("CUDA-11")
+def test_long_row_reductions_get_a_thread_block_per_output() -> None:
+    src = generate_cuda(_row_reduction(te.sum, 4, 128), CudaOptions(), "rowsum")
+    (stage,) = src.stages
+    assert (stage.work, stage.threads) == (4, 128)  # at most the reduce steps
+    assert "cuda.shared.array(128, np.float32)" in src.source
+    assert "for r in range(tx, 128, 128):" in src.source
+    assert src.source.count("cuda.syncthreads()") == 3
+    assert "return" not in src.source  # every thread reaches the barriers
+    assert generate_cuda(_row_reduction(te.max, 4, 1000), CudaOptions()).stages[0].threads == 256
+    assert generate_cuda(_row_reduction(te.max, 4, 1000), CudaOptions(24)).stages[0].threads == 16
+    # too few steps, integer values, or a tuple reducer: one thread per output (CUDA-2)
+    assert generate_cuda(_row_reduction(te.sum, 4, 63), CudaOptions()).stages[0].threads == 0
+    assert generate_cuda(_row_reduction(te.sum, 4, 64), CudaOptions()).stages[0].threads == 64
+    ints = _row_reduction(te.sum, 4, 128, "int32")
+    assert generate_cuda(ints, CudaOptions()).stages[0].threads == 0
+    a = te.placeholder((4, 128), F32, "A")
+    k = te.reduce_axis((0, 128), "k")
+    idx = te.compute((4,), lambda i: topi_argmax_reducer()((k, a[i, k]), axis=k), "I")
+    assert generate_cuda(te.create_prim_func([a, *idx]), CudaOptions()).stages[0].threads == 0
+
+
+def topi_argmax_reducer() -> Any:
+    def fcombine(x: Any, y: Any) -> Any:
+        take = tir_op.if_then_else(x[1] >= y[1], x[0], y[0])
+        return take, tir_op.max(x[1], y[1])
+
+    def fidentity(t0: str, t1: str) -> Any:
+        return tir.const(-1, t0), tir_op.min_value(t1)
+
+    return te.comm_reducer(fcombine, fidentity, "argmax")
+
+
+@pytest.mark.spec("CUDA-11")
+def test_column_reductions_with_many_outputs_keep_a_thread_each() -> None:
+    a = te.placeholder((100, 2048), F32, "A")
+    k = te.reduce_axis((0, 100), "k")
+    cols = te.compute((2048,), lambda j: te.sum(a[k, j], axis=k), "C")
+    assert generate_cuda(te.create_prim_func([a, cols]), CudaOptions()).stages[0].threads == 0
+    few = te.placeholder((100, 8), F32, "F")
+    k2 = te.reduce_axis((0, 100), "k")
+    cols8 = te.compute((8,), lambda j: te.sum(few[k2, j], axis=k2), "C8")
+    # few outputs: a block each, whatever the layout
+    assert generate_cuda(te.create_prim_func([few, cols8]), CudaOptions()).stages[0].threads == 64
+
+
+@pytest.mark.spec("CUDA-11")
+@pytest.mark.parametrize("threads", [0, 3, 16])
+def test_block_reductions_compute_the_reductions(threads: int) -> None:
+    rng = np.random.default_rng(7)
+    data = rng.standard_normal((3, 96)).astype(F32)
+    data[1, 17] = np.nan  # max and min propagate it
+    data[2, 5] = -np.inf
+    finite = np.nan_to_num(data, nan=0.5, neginf=-0.5)
+    prod = te.comm_reducer(lambda x, y: x * y, lambda t: tir.const(1, t), "prod")
+    cases: list[tuple[Any, npt.NDArray[Any], npt.NDArray[Any], bool]] = [
+        (te.max, data, np.max(data, axis=1), True),
+        (te.min, data, np.min(data, axis=1), True),
+        (te.sum, finite, np.sum(finite, axis=1), False),
+        (prod, 1 + finite / 100, np.prod(1 + finite / 100, axis=1), False),
+    ]
+    config = {"cuda.threads_per_block": threads, "cuda.max_blocks": 2}
+    for reducer, values, want, exact in cases:
+        func = _row_reduction(reducer, 3, 96)
+        with tvm.transform.PassContext(config=config):
+            f = tvm.build(func, target="cuda")
+        ((_, launch),) = _kernel(f).kernels
+        assert launch == (2, {0: 8, 3: 2, 16: 16}[threads])
+        out = np.zeros(3, F32)
+        f(values.astype(F32), out)
+        if exact:
+            np.testing.assert_array_equal(out, want)
+        else:
+            np.testing.assert_allclose(out, want, rtol=1e-5)
+
+
 @pytest.mark.spec("CUDA-3")
 def test_float_semantics_and_explicit_casts() -> None:
     x = te.placeholder((12,), F32, "X")

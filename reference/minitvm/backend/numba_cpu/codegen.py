@@ -69,7 +69,7 @@ from minitvm.tir.stmt import (
     is_true,
 )
 
-__all__ = ["FuncEmitter", "KernelSource", "bind_params", "generate"]
+__all__ = ["FuncEmitter", "KernelSource", "bind_params", "generate", "np_dtype", "store_cast"]
 
 MAX_INDENT = 90
 PARALLEL_CHUNKS = 256
@@ -95,7 +95,7 @@ def np_dtype(dtype: str) -> str:
     return "np.bool_" if dtype == "bool" else f"np.{dtype}"
 
 
-def _store_cast(code: str, dtype: str) -> str:
+def store_cast(code: str, dtype: str) -> str:
     if is_float(dtype) or dtype in ("bool", "int64", "uint64"):
         return code
     return f"np.{dtype}({code})"
@@ -272,7 +272,7 @@ class FuncEmitter:
             if idx
             else f"{array}[{self.expr.scalar_index}]"
         )
-        self.line(f"{target} = {_store_cast(value.code, buf.dtype)}", indent)
+        self.line(f"{target} = {store_cast(value.code, buf.dtype)}", indent)
 
     def out_of_range(self, where: str, indent: int) -> None:
         """What a store whose range check failed does instead of storing."""
@@ -484,7 +484,7 @@ class FuncEmitter:
                 target = (
                     f"{array}[{', '.join(idx)}]" if idx else f"{array}[{self.expr.scalar_index}]"
                 )
-                self.line(f"{target} = {_store_cast(acc, buf.dtype)}", indent)
+                self.line(f"{target} = {store_cast(acc, buf.dtype)}", indent)
 
         return [_StmtTask(block.body, level, True), _Action(finish)]
 

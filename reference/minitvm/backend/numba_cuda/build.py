@@ -90,7 +90,8 @@ class CudaKernel:
         self.name = source.name
         self.options = options
         self.kernels: list[tuple[Any, tuple[int, int]]] = [
-            (getattr(module.module, s.name), options.launch(s.work)) for s in source.stages
+            (getattr(module.module, s.name), options.launch(s.work, s.threads))
+            for s in source.stages
         ]
         stored = {id(s.buffer.data) for s in walk_stmt(func.body) if isinstance(s, BufferStore)}
         self.written = tuple(

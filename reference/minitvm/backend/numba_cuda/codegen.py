@@ -16,6 +16,13 @@ with these differences:
   element. A reduction's spatial loops are parallel and its reduce loops are not, so each
   thread accumulates one output element in a register. A stage without such loops runs on
   thread 0.
+* **Block reductions.** A float reduction of at least ``BLOCK_REDUCE_MIN`` steps per output
+  whose combiner is ``+``, ``*``, ``max`` or ``min`` (a softmax's row maximum and sum, a
+  mean), reading along its reduce range (or with fewer than ``BLOCK_REDUCE_FEW``
+  outputs), gives each output element a thread block instead: the block's threads accumulate
+  strided parts of the reduce range in registers (reading adjacent elements together), then
+  combine their partial results in shared memory by halving. Sums are thus added in another
+  order than on the CPU (a rounding difference); ``max`` and ``min`` are unchanged.
 * **Explicit casts.** Every float operation and function call is cast back to its dtype
   (``np.float32(a * b)``), and float functions call the dtype's device function
   (``rt.exp_f32``), so float32 stays float32 on the GPU and in the simulator alike.
@@ -33,11 +40,11 @@ compile engine then runs the operators' reference kernels).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from typing_extensions import override
 
-from minitvm.backend.numba_cpu.codegen import FuncEmitter, bind_params, np_dtype
+from minitvm.backend.numba_cpu.codegen import FuncEmitter, bind_params, np_dtype, store_cast
 from minitvm.backend.numba_cpu.expr_codegen import (
     Bound,
     Emitted,
@@ -47,27 +54,40 @@ from minitvm.backend.numba_cpu.expr_codegen import (
     float_literal,
     wrap,
 )
-from minitvm.backend.numba_cpu.loop_patterns import parallel_prefix
+from minitvm.backend.numba_cpu.loop_patterns import Reduction, parallel_prefix, reduction_plan
 from minitvm.backend.numba_cpu.options import CompileOptions
 from minitvm.backend.numba_cuda.options import CudaOptions
 from minitvm.runtime.dtype import is_float, is_uint
 from minitvm.tir.buffer import Buffer
 from minitvm.tir.expr import (
+    Add,
     BinaryOpExpr,
     BufferLoad,
     Call,
     Div,
+    FloatImm,
     FloorDiv,
     FloorMod,
     IntImm,
+    IterVarType,
     Max,
     Min,
     Mod,
+    Mul,
+    PrimExpr,
+    Var,
 )
 from minitvm.tir.function import PrimFunc
-from minitvm.tir.stmt import Allocate, BlockRealize, For, SeqStmt, Stmt, is_true
+from minitvm.tir.functor import post_order
+from minitvm.tir.stmt import Allocate, BlockRealize, BufferStore, For, SeqStmt, Stmt, is_true
 
-__all__ = ["CudaKernelSource", "Stage", "generate_cuda"]
+__all__ = ["BLOCK_REDUCE_MIN", "CudaKernelSource", "Stage", "generate_cuda"]
+
+BLOCK_REDUCE_MIN = 64
+"""Reductions of at least this many steps per output element get a thread block each..."""
+
+BLOCK_REDUCE_FEW = 1024
+"""...when their inputs are laid out along the reduce range, or they have fewer outputs."""
 
 _UNARY = frozenset(
     [
@@ -252,6 +272,73 @@ class CudaFuncEmitter(FuncEmitter):
         self.unflatten(loops, flat, total, indent + 1)
         return indent + 1
 
+    def block_reduce(self, plan: _BlockReduction, loops: list[For], indent: int) -> None:
+        """The reduction with one thread block per output element (``_block_reduction``)."""
+        red, threads = plan.reduction, plan.threads
+        spatial, reduce = loops[: red.spatial], loops[red.spatial :]
+        block = red.realize.block
+        (buf,) = red.buffers
+        dtype = np_dtype(buf.dtype)
+        tx, part = self.fresh("tx"), self.fresh("partials")
+        self.line(f"{part} = cuda.shared.array({threads}, {dtype})", indent)
+        self.line(f"{tx} = cuda.threadIdx.x", indent)
+        work = _extent_product(spatial)
+        out = self.fresh("out")
+        self.line(f"for {out} in range(cuda.blockIdx.x, {work}, cuda.gridDim.x):", indent)
+        level = indent + 1
+        self.unflatten(spatial, out, work, level)
+        for iv, value in zip(block.iter_vars, red.realize.iter_values, strict=True):
+            if iv.iter_type != IterVarType.CommReduce:
+                self.bind_var(iv.var, value, level)
+        acc = self.fresh(f"acc_{buf.name}")
+        if block.init is None or not isinstance(block.init, BufferStore):
+            raise Unsupported("a block reduction needs one init store")
+        self.line(f"{acc} = {self.value(block.init.value, level).code}", level)
+        steps = _extent_product(reduce)
+        r = self.fresh("r")
+        self.line(f"for {r} in range({tx}, {steps}, {threads}):", level)
+        self.unflatten(reduce, r, steps, level + 1)
+        for iv, value in zip(block.iter_vars, red.realize.iter_values, strict=True):
+            if iv.iter_type == IterVarType.CommReduce:
+                self.bind_var(iv.var, value, level + 1)
+        saved = dict(self.scope.accumulators)
+        self.scope.accumulators[buf.data] = (red.indices, acc)
+        self.run(block.body, level + 1, in_loop=True)
+        self.scope.accumulators = saved
+        # combine the block's partial results in shared memory, halving the active threads
+        self.line(f"{part}[{tx}] = {acc}", level)
+        self.line("cuda.syncthreads()", level)
+        a, b = Var("a", buf.dtype), Var("b", buf.dtype)
+        half = self.fresh("half")
+        self.scope.names[a] = f"{part}[{tx}]"
+        self.scope.names[b] = f"{part}[{tx} + {half}]"
+        self.line(f"{half} = {threads // 2}", level)
+        self.line(f"while {half} > 0:", level)
+        self.line(f"if {tx} < {half}:", level + 1)
+        combined = self.value(plan.combine(a, b), level + 2).code
+        self.line(f"{part}[{tx}] = {combined}", level + 2)
+        self.line("cuda.syncthreads()", level + 1)
+        self.line(f"{half} //= 2", level + 1)
+        self.line(f"if {tx} == 0:", level)
+        idx = [self.value(i, level + 1) for i in red.indices]
+        array = self.scope.arrays[buf.data]
+        target = f"{array}[{', '.join(i.code for i in idx)}]" if idx else f"{array}[0]"
+        store = f"{target} = {store_cast(f'{part}[0]', buf.dtype)}"
+        checks = self.range_checks(buf, array, idx)
+        if checks:  # no early return here: every thread of the block must reach the barriers
+            where = f"store to {buf.name} is out of range"
+            if where not in self.faults:
+                self.faults.append(where)
+            self.line(f"if {' & '.join(checks)}:", level + 1)
+            self.line(store, level + 2)
+            self.line("else:", level + 1)
+            code = self.faults.index(where) + 1
+            self.line(f"cuda.atomic.cas({self.fault}, 0, 0, {code})", level + 2)
+        else:
+            self.line(store, level + 1)
+        self.line("cuda.syncthreads()", level)
+        self.work = work
+
     @override
     def allocate(self, buf: Buffer, indent: int) -> None:
         raise Unsupported(f"the CUDA target cannot allocate {buf.name} inside a kernel")
@@ -275,12 +362,109 @@ def _legal_prefix(loops: list[For], inner: Stmt) -> int:
     return count
 
 
+def _extent_product(loops: list[For]) -> int:
+    total = 1
+    for loop in loops:
+        if not isinstance(loop.extent, IntImm):
+            raise Unsupported("a block reduction needs constant loop extents")
+        total *= loop.extent.value
+    return total
+
+
+_Combiner = type[Add] | type[Mul] | type[Max] | type[Min]
+_COMBINERS: dict[_Combiner, float | None] = {Add: 0.0, Mul: 1.0, Max: None, Min: None}
+"""The combiners a block reduction splits, with the start value each needs (None: any, as
+``max`` and ``min`` may see their start value any number of times)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockReduction:
+    reduction: Reduction
+    combine: _Combiner
+    threads: int
+
+
+def _block_reduction(loops: list[For], inner: Stmt, threads: int) -> _BlockReduction | None:
+    """How to give each output element of the reduction ``inner`` a thread block, if the
+    reduction qualifies: one float buffer accumulated at its spatial point, every spatial
+    loop parallel, constant extents with at least ``BLOCK_REDUCE_MIN`` reduce steps, and a
+    combiner that may be split (``_split_combiner``)."""
+    plan = reduction_plan(loops, inner)
+    if plan is None or len(plan.buffers) != 1 or not is_float(plan.buffers[0].dtype):
+        return None
+    spatial, reduce = loops[: plan.spatial], loops[plan.spatial :]
+    if _legal_prefix(loops, inner) < len(spatial) or threads < 2:
+        return None
+    if not all(isinstance(x.extent, IntImm) and isinstance(x.min, IntImm) for x in loops):
+        return None
+    steps = _extent_product(reduce)
+    found = _split_combiner(plan) if steps >= BLOCK_REDUCE_MIN else None
+    if found is None:
+        return None
+    combine, source = found
+    # Threads of a block read along the reduce range: worth it when that range is laid out
+    # innermost (a row's sum), or when there are too few outputs to keep a GPU busy.
+    # Otherwise (a column's sum over many columns) a thread per output reads in order.
+    if not _reads_along_reduce(plan, source) and _extent_product(spatial) >= BLOCK_REDUCE_FEW:
+        return None
+    return _BlockReduction(plan, combine, min(threads, _block_threads(steps)))
+
+
+def _split_combiner(plan: Reduction) -> tuple[_Combiner, PrimExpr] | None:
+    """The combiner and the reduced value of a body ``buf[p] = combine(buf[p], value)``,
+    when its ``init`` may be seen more than once (the identity of ``+`` and ``*``)."""
+    block = plan.realize.block
+    body, init = block.body, block.init
+    if not isinstance(body, BufferStore) or not isinstance(init, BufferStore):
+        return None
+    value = body.value
+    if not isinstance(value, Add | Mul | Max | Min):
+        return None
+    combine: _Combiner = type(value)
+    (buf,) = plan.buffers
+    acc = value.a
+    if not (
+        isinstance(acc, BufferLoad)
+        and acc.buffer.data is buf.data
+        and all(x is y for x, y in zip(acc.indices, plan.indices, strict=True))
+    ):
+        return None
+    if any(isinstance(n, BufferLoad) and n.buffer.data is buf.data for n in post_order(value.b)):
+        return None
+    start = _COMBINERS[combine]
+    if start is not None and not (isinstance(init.value, FloatImm) and init.value.value == start):
+        return None
+    return combine, value.b
+
+
+def _reads_along_reduce(plan: Reduction, source: PrimExpr) -> bool:
+    """Whether some load of ``source`` has a reduce variable in its last index."""
+    block = plan.realize.block
+    reduce_vars = {id(iv.var) for iv in block.iter_vars if iv.iter_type == IterVarType.CommReduce}
+    return any(
+        isinstance(n, BufferLoad)
+        and bool(n.indices)
+        and any(isinstance(v, Var) and id(v) in reduce_vars for v in post_order(n.indices[-1]))
+        for n in post_order(source)
+    )
+
+
+def _block_threads(threads_per_block: int) -> int:
+    """The largest power of two at most ``threads_per_block`` (the halving needs one)."""
+    threads = 1
+    while threads * 2 <= threads_per_block:
+        threads *= 2
+    return threads
+
+
 @dataclass(frozen=True, slots=True)
 class Stage:
-    """One kernel of a PrimFunc: ``work`` parallel iterations (0: one thread)."""
+    """One kernel of a PrimFunc: ``work`` parallel iterations (0: one thread); a block
+    reduction's ``threads`` per block (0: the options' launch configuration)."""
 
     name: str
     work: int
+    threads: int = field(default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,8 +504,13 @@ def _temp_shape(buf: Buffer) -> tuple[int, ...]:
 
 
 def _stage_kernel(
-    func: PrimFunc, allocs: list[Buffer], stage: Stmt, kname: str, sim: bool, faults: list[str]
-) -> tuple[str, int]:
+    func: PrimFunc,
+    allocs: list[Buffer],
+    stage: Stmt,
+    kname: str,
+    options: CudaOptions,
+    faults: list[str],
+) -> tuple[str, Stage]:
     em = CudaFuncEmitter(CompileOptions(), faults)
     em.used.add(kname)
     params, setup = bind_params(em, func)
@@ -331,7 +520,7 @@ def _stage_kernel(
         params.append(name)
     params.append(em.fault)
     indent = 1
-    if sim:
+    if options.simulator:
         em.line('with np.errstate(all="ignore"):', indent)
         indent += 1
     for text in setup:
@@ -341,14 +530,22 @@ def _stage_kernel(
     while isinstance(node, For):
         loops.append(node)
         node = node.body
-    if loops and em.parallel_loops(loops, node) > 0:
+    threads = 0
+    block_plan = (
+        _block_reduction(loops, node, _block_threads(options.threads_per_block)) if loops else None
+    )
+    if block_plan is not None:
+        em.block_reduce(block_plan, loops, indent)
+        threads = block_plan.threads
+    elif loops and em.parallel_loops(loops, node) > 0:
         em.run(stage, indent)
     else:
         em.work = 0
         em.line("if cuda.grid(1) == 0:", indent)
         em.run(stage, indent + 1, in_loop=True)
     body = "\n".join(em.lines)
-    return f"@cuda.jit(cache=True)\ndef {kname}({', '.join(params)}):\n{body}\n", em.work
+    source = f"@cuda.jit(cache=True)\ndef {kname}({', '.join(params)}):\n{body}\n"
+    return source, Stage(kname, em.work, threads)
 
 
 def generate_cuda(func: PrimFunc, options: CudaOptions, name: str = "kernel") -> CudaKernelSource:
@@ -364,7 +561,7 @@ def generate_cuda(func: PrimFunc, options: CudaOptions, name: str = "kernel") ->
     faults: list[str] = []
     for k, stmt in enumerate(stmts):
         kname = f"{base}_stage{k}" if len(stmts) > 1 else base
-        text, work = _stage_kernel(func, allocs, stmt, kname, options.simulator, faults)
+        text, stage = _stage_kernel(func, allocs, stmt, kname, options, faults)
         texts.append(text)
-        stages.append(Stage(kname, work))
+        stages.append(stage)
     return CudaKernelSource(base, "\n\n".join(texts), tuple(stages), temps, tuple(faults))

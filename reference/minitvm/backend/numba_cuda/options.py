@@ -72,8 +72,11 @@ class CudaOptions:
         """What changes the generated code (part of every kernel's cache key)."""
         return f"cuda;sim={int(self.simulator)};tiled={int(self.tiled_matmul)}"
 
-    def launch(self, work: int) -> tuple[int, int]:
-        """(blocks, threads) for ``work`` independent iterations (0: one thread)."""
+    def launch(self, work: int, block_threads: int = 0) -> tuple[int, int]:
+        """(blocks, threads) for ``work`` independent iterations (0: one thread), or for a
+        block reduction of ``work`` outputs with ``block_threads`` threads each."""
+        if block_threads:
+            return (max(1, min(self.max_blocks, work)), block_threads)
         if work <= 0:
             return (1, 1)
         threads = min(self.threads_per_block, work)
