@@ -57,6 +57,7 @@ from minitvm.backend.numba_cpu.expr_codegen import (
 from minitvm.backend.numba_cpu.loop_patterns import Reduction, parallel_prefix, reduction_plan
 from minitvm.backend.numba_cpu.options import CompileOptions
 from minitvm.backend.numba_cuda.options import CudaOptions
+from minitvm.error import InternalError
 from minitvm.runtime.dtype import is_float, is_uint
 from minitvm.tir.buffer import Buffer
 from minitvm.tir.expr import (
@@ -323,19 +324,9 @@ class CudaFuncEmitter(FuncEmitter):
         idx = [self.value(i, level + 1) for i in red.indices]
         array = self.scope.arrays[buf.data]
         target = f"{array}[{', '.join(i.code for i in idx)}]" if idx else f"{array}[0]"
-        store = f"{target} = {store_cast(f'{part}[0]', buf.dtype)}"
-        checks = self.range_checks(buf, array, idx)
-        if checks:  # no early return here: every thread of the block must reach the barriers
-            where = f"store to {buf.name} is out of range"
-            if where not in self.faults:
-                self.faults.append(where)
-            self.line(f"if {' & '.join(checks)}:", level + 1)
-            self.line(store, level + 2)
-            self.line("else:", level + 1)
-            code = self.faults.index(where) + 1
-            self.line(f"cuda.atomic.cas({self.fault}, 0, 0, {code})", level + 2)
-        else:
-            self.line(store, level + 1)
+        if self.range_checks(buf, array, idx):  # excluded by _block_reduction
+            raise InternalError(f"a block reduction's store to {buf.name} needs a range check")
+        self.line(f"{target} = {store_cast(f'{part}[0]', buf.dtype)}", level + 1)
         self.line("cuda.syncthreads()", level)
         self.work = work
 
@@ -397,6 +388,8 @@ def _block_reduction(loops: list[For], inner: Stmt, threads: int) -> _BlockReduc
         return None
     if not all(isinstance(x.extent, IntImm) and isinstance(x.min, IntImm) for x in loops):
         return None
+    if not _stores_in_bounds(plan):
+        return None
     steps = _extent_product(reduce)
     found = _split_combiner(plan) if steps >= BLOCK_REDUCE_MIN else None
     if found is None:
@@ -435,6 +428,24 @@ def _split_combiner(plan: Reduction) -> tuple[_Combiner, PrimExpr] | None:
     if start is not None and not (isinstance(init.value, FloatImm) and init.value.value == start):
         return None
     return combine, value.b
+
+
+def _stores_in_bounds(plan: Reduction) -> bool:
+    """Whether the result's store needs no range check: each index is a block variable whose
+    constant domain lies within the buffer. (A thread leaving early on a failed check would
+    leave the others waiting at a barrier.)"""
+    domains = {id(iv.var): iv.dom for iv in plan.realize.block.iter_vars}
+    (buf,) = plan.buffers
+    for index, dim in zip(plan.indices, buf.shape, strict=True):
+        dom = domains.get(id(index))
+        if dom is None or not isinstance(dim, IntImm):
+            return False
+        lo, extent = dom.min, dom.extent
+        if not (isinstance(lo, IntImm) and isinstance(extent, IntImm)):
+            return False
+        if lo.value < 0 or lo.value + extent.value > dim.value:
+            return False
+    return True
 
 
 def _reads_along_reduce(plan: Reduction, source: PrimExpr) -> bool:
