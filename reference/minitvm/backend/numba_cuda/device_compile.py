@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import numpy as np
@@ -21,6 +21,9 @@ import numpy as np
 from minitvm.backend.numba_cuda.build import CudaKernel
 from minitvm.backend.numba_cuda.options import simulated
 from minitvm.error import TVMError
+
+if TYPE_CHECKING:
+    from minitvm.backend.numba_cuda.matmul import Tiling
 
 __all__ = [
     "DeviceCode",
@@ -106,7 +109,7 @@ def compile_kernel(
 
 def compile_matmul(
     dtype: str = "float32",
-    tile: int = 16,
+    tiling: Tiling | None = None,
     cc: tuple[int, int] = (9, 0),
     ptx: bool = False,
     transposed: tuple[bool, bool] = (False, False),
@@ -117,11 +120,11 @@ def compile_matmul(
     from numba import from_dtype, types
     from numba.cuda.compiler import compile_cuda
 
-    from minitvm.backend.numba_cuda.matmul import matmul_kernel
-
     array = types.Array(from_dtype(np.dtype(dtype)), 3, "C")
     sig = (array, array, array)
-    pyfunc = matmul_kernel(tile, dtype, *transposed).py_func
+    from minitvm.backend.numba_cuda.matmul import GPU_TILING, matmul_kernel
+
+    pyfunc = matmul_kernel(tiling or GPU_TILING, dtype, *transposed).py_func
     cres = compile_cuda(pyfunc, None, sig, cc=cc)
     code = cuda.compile_ptx(pyfunc, sig, cc=cc)[0] if ptx else None
     suffix = "".join("t" if t else "n" for t in transposed)
