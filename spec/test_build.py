@@ -17,6 +17,7 @@ import minitvm as tvm
 from minitvm import relay
 from minitvm.contrib import graph_executor
 from minitvm.error import DiagnosticError, TVMError
+from minitvm.relay.backend import compile_engine
 from minitvm.relay.backend.build import GraphExecutorFactoryModule, KernelLibrary
 from minitvm.relay.backend.compile_engine import CompiledFunc
 from minitvm.relay.backend.executors import GraphExecutor, VMExecutor
@@ -399,6 +400,22 @@ def test_kernels_run_serially_beside_library_calls() -> None:
     with tvm.transform.PassContext(config=config):
         lib = relay.build(mod, "llvm", params={"w": weights})
     assert _parallel_kernels(lib) != []
+    # The vm executor compiles the functions of its module with the same rule (a threshold of
+    # its own here, so that its functions are compiled afresh rather than found in the cache).
+    for beside_blas in (False, True):
+        config = {
+            "relay.FuseOps.max_depth": 1,
+            "numba.parallel_beside_blas": beside_blas,
+            "numba.parallel_min_work": 1 << 19,
+        }
+        engine = compile_engine.get()
+        before = {id(c) for c in engine.items()}
+        with tvm.transform.PassContext(config=config):
+            run = relay.create_executor("vm", mod=mod, params={"w": weights}).evaluate()
+            np.testing.assert_allclose(run(data).numpy(), np.exp(np.exp(conv)) * data, rtol=1e-5)
+        new = [c for c in engine.items() if id(c) not in before]
+        parallel = [k.name for c in new for k in c.kernels if getattr(k, "parallel", False)]
+        assert bool(parallel) == beside_blas, parallel
     config = {"relay.FuseOps.max_depth": 1, "numba.parallel_min_work": 1 << 16}
     with tvm.transform.PassContext(config=config):
         lib = relay.build(mod, "llvm", params={"w": weights})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ from minitvm.runtime.module import Module
 from minitvm.runtime.ndarray import NDArray
 from minitvm.target import Target
 
-__all__ = ["GraphExecutorFactoryModule", "KernelLibrary", "build"]
+__all__ = ["GraphExecutorFactoryModule", "KernelLibrary", "build", "compile_options"]
 
 Array = npt.NDArray[Any]
 
@@ -160,7 +160,7 @@ def build(
     if not isinstance(main, Function):
         raise DiagnosticError("relay.build: @main must be a Relay function")
     engine = compile_engine.get()
-    options = _cpu_options(main) if tgt.kind.device_type == 1 else None
+    options = compile_options([main]) if tgt.kind.device_type == 1 else None
     program = graph_codegen(main, lambda f: engine.lower(f, tgt, options))
     plan = plan_memory(program.nodes, program.heads)
     lib = KernelLibrary(program.functions)
@@ -173,18 +173,20 @@ BESIDE_BLAS = 16
 """Beside library calls, loop nests go parallel from this many times ``parallel_min_work``."""
 
 
-def _cpu_options(main: Function) -> CompileOptions:
-    """The PassContext's compile options, with a 16 times higher parallel threshold when a
-    primitive function of ``main`` makes a library call. BLAS runs the matrix products on
-    its own thread pool, whose workers keep spinning on the cores for a while after each
-    call; a numba parallel region between two such calls competes with them for the cores
-    and waits at its join for a descheduled thread, which costs more than it saves unless the
-    kernel is large. So in such a graph the library owns the threads and the generated
+def compile_options(funcs: Iterable[Function]) -> CompileOptions:
+    """The PassContext's CPU compile options for the primitive functions within ``funcs``
+    (a built ``main``, or every function of a module the vm executor runs), with a 16 times
+    higher parallel threshold when one of them makes a library call. BLAS runs the matrix
+    products on its own thread pool, whose workers keep spinning on the cores for a while
+    after each call; a numba parallel region between two such calls competes with them for
+    the cores and waits at its join for a descheduled thread, which costs more than it saves
+    unless the kernel is large. So in such a graph the library owns the threads and the generated
     kernels mostly run on one (``numba.parallel_beside_blas`` keeps the usual threshold)."""
     options = current_options()
     if not options.use_blas or PassContext.current().get_config("numba.parallel_beside_blas"):
         return options
-    for node in iter_post_order(main.body):
+    calls = (node for func in funcs for node in iter_post_order(func.body))
+    for node in calls:
         if not (isinstance(node, Call) and isinstance(node.op, Op)):
             continue
         out = node.checked_type_

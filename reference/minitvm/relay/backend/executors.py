@@ -22,11 +22,12 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import override
 
+from minitvm.backend.numba_cpu.options import CompileOptions
 from minitvm.error import DiagnosticError
 from minitvm.ir.module import IRModule
 from minitvm.ir.type import FuncType, TupleType, Type
 from minitvm.relay.backend import compile_engine
-from minitvm.relay.backend.build import build
+from minitvm.relay.backend.build import build, compile_options
 from minitvm.relay.backend.graph_runtime import GraphRuntime
 from minitvm.relay.build_module import optimize
 from minitvm.relay.function import Function
@@ -91,9 +92,12 @@ def _regroup(flat: Sequence[Any], ty: Type | None, leaf: Any, tup: Any) -> Any:
             built.append(leaf(next(it)))
 
 
-def run_compiled(func: Function, args: list[Value], target: object) -> Value:
-    """Call the compiled form of a primitive function on machine values."""
-    compiled = compile_engine.get().lower(func, target)  # type: ignore[arg-type]  # str | Target
+def run_compiled(
+    func: Function, args: list[Value], target: object, cpu_options: CompileOptions | None = None
+) -> Value:
+    """Call the compiled form of a primitive function on machine values (compiled with
+    ``cpu_options`` on a CPU target, else the PassContext's)."""
+    compiled = compile_engine.get().lower(func, target, cpu_options)  # type: ignore[arg-type]  # str | Target
     inputs = [a for v in args for a in _flatten(v, compiled.name)]
     outputs = [np.empty(t.shape, t.dtype) for t in compiled.out_types]
     compiled(inputs, outputs)
@@ -109,9 +113,11 @@ class VMExecutor(Interpreter):
     def _entry(self, typed: IRModule, global_name: str, name: str) -> InterpreterClosure:
         opt, _ = optimize(_entry_module(typed, global_name), self.target)
         target = self.target
+        # on a CPU, the kernels of a module with library calls mostly run serially (BUILD-8)
+        options = compile_options(f for f in opt.functions.values() if isinstance(f, Function))
 
         def primitive(func: Function, args: list[Value]) -> Value:
-            return run_compiled(func, args, target)
+            return run_compiled(func, args, target, options)
 
         machine = Machine(opt, primitive)
         closure = machine.global_closure(opt.get_global_var("main"))
