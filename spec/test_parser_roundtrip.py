@@ -478,6 +478,11 @@ def test_import_from_std(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         DiagnosticError, match=r"no standard library file 'other.rly' \(available: mylib.rly\)"
     ):
         mod.import_from_std("other.rly")
+    # type_check=False: the module itself, its new definition as the file spells it
+    untyped = tvm.IRModule()
+    assert untyped.import_from_std("mylib.rly", type_check=False) is untyped
+    assert untyped["id"].checked_type_ is None
+    assert relay.transform.InferType()(untyped)["id"].checked_type == relay.FuncType([F32], F32)
     with pytest.raises(DiagnosticError, match="no standard library file"):
         mod.import_from_std("../mylib.rly")
 

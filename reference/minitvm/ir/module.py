@@ -260,12 +260,14 @@ class IRModule:
         new.attrs = self.attrs.with_attr(key, value)
         return new
 
-    def import_from_std(self, file_to_import: str) -> IRModule:
+    def import_from_std(self, file_to_import: str, *, type_check: bool = True) -> IRModule:
         """Add the definitions of a standard library file (``"core.rly"``) to this module,
-        once, and return the module type checked (TVM's ``IRModule.import_from_std``)."""
+        once, and return the module type checked (TVM's ``IRModule.import_from_std``); with
+        ``type_check=False``, return this module as it is now (for a pass that type checks
+        the module afterwards)."""
         from minitvm.relay.parser.std import import_from_std
 
-        return import_from_std(self, file_to_import, self._std_imports)
+        return import_from_std(self, file_to_import, self._std_imports, type_check)
 
     def astext(
         self, show_meta_data: bool = True, annotate: Callable[[Expr], str] | None = None

@@ -19,7 +19,7 @@ from pathlib import Path
 from minitvm.error import DiagnosticError
 from minitvm.ir.module import IRModule
 from minitvm.ir.transform import get_pass
-from minitvm.relay.parser.api import parse
+from minitvm.relay.parser.api import parse, read_module
 
 __all__ = ["STD_DIR", "import_from_std"]
 
@@ -30,17 +30,21 @@ _REQUIRES = {"nat.rly": ("prelude.rly",)}
 """Files a standard library file builds on, imported before it."""
 
 
-def import_from_std(mod: IRModule, file_to_import: str, imported: set[str]) -> IRModule:
+def import_from_std(
+    mod: IRModule, file_to_import: str, imported: set[str], type_check: bool = True
+) -> IRModule:
     """Import ``file_to_import`` into ``mod`` unless ``imported`` (the names ``mod`` has
-    imported) holds it already; return ``mod`` type checked."""
+    imported) holds it already; return ``mod`` type checked, or ``mod`` itself without
+    ``type_check`` (TVM's C++ ``ImportFromStd``, for a pass that type checks the module
+    itself later: typing a large module twice more costs more than the pass)."""
     for name in (*_REQUIRES.get(file_to_import, ()), file_to_import):
         if name not in imported:
-            _import_file(mod, name)
+            _import_file(mod, name, type_check)
             imported.add(name)
-    return get_pass("InferType")(mod)
+    return get_pass("InferType")(mod) if type_check else mod
 
 
-def _import_file(mod: IRModule, file_to_import: str) -> None:
+def _import_file(mod: IRModule, file_to_import: str, type_check: bool) -> None:
     name = Path(file_to_import).name
     path = STD_DIR / name
     if name != file_to_import or not name.endswith(".rly") or not path.is_file():
@@ -49,7 +53,8 @@ def _import_file(mod: IRModule, file_to_import: str) -> None:
             f"no standard library file {file_to_import!r} (available: "
             f"{', '.join(available) or 'none'})"
         )
-    parsed = parse(path.read_text(encoding="utf-8"), name, init_module=mod)
+    read = parse if type_check else read_module
+    parsed = read(path.read_text(encoding="utf-8"), name, init_module=mod)
     for gtv, data in parsed.type_definitions.items():
         mod[gtv] = data
     for gv, func in parsed.functions.items():

@@ -320,7 +320,8 @@ class _Transform:
         if not _has_tensor_values(func) or _holds_tensors_in_adts(func):
             return func
         if not mod.contains_global_var("FromGradCell"):
-            mod.import_from_std("gradient.rly")
+            # the function pass type checks the module once every function is rewritten
+            mod.import_from_std("gradient.rly", type_check=False)
         return _Lazy(mod, self._signatures).run(_without_sharing(func, mod))
 
 
