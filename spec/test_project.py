@@ -84,3 +84,16 @@ def test_hypothesis_profiles() -> None:
     assert ci.deadline is None
     assert deep.deadline is None
     assert explore.deadline is None
+
+
+@pytest.mark.spec("CUDA-7")
+def test_the_check_command_installs_the_ptx_toolkit() -> None:
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert any(dep.startswith("numba-cuda[cu12]") for dep in extras["ptx"])
+    assert "ptx" in extras["dev"][0]
+    readme = (ROOT / "README.md").read_text()
+    assert "'.[dev]'" in readme  # the check command installs dev, so the PTX tier runs
