@@ -40,7 +40,7 @@ compile engine then runs the operators' reference kernels).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from typing_extensions import override
 
@@ -475,7 +475,7 @@ class Stage:
 
     name: str
     work: int
-    threads: int = field(default=0)
+    threads: int = 0
 
 
 @dataclass(frozen=True, slots=True)
