@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 import pytest
 from typing_extensions import override
@@ -230,6 +231,30 @@ def test_function_pass_skips_and_infers_types() -> None:
     assert "Tagged" not in out["ext"].attrs
     assert "Tagged" not in out["skip"].attrs
     assert "Tagged" not in mod["main"].attrs  # the input is untouched
+
+
+@pytest.mark.spec("PASS-9")
+def test_per_run_function_pass_reads_the_module_before_rewriting() -> None:
+    from minitvm.ir.transform import PassInfo
+    from minitvm.relay.transform.function_pass import FunctionPass
+
+    seen: list[list[str]] = []
+
+    def make(mod: IRModule) -> Callable[[Function, IRModule, PassContext], Function]:
+        names = sorted(gv.name_hint for gv in mod.functions if "Tagged" not in mod[gv].attrs)
+        seen.append(names)
+        return lambda func, m, ctx: func.with_attr("Tagged", 1)
+
+    x = relay.var("x", shape=(2,))
+    mod = IRModule()
+    mod["f"] = Function([x], x)
+    mod["main"] = Function([x], x)
+    tag = FunctionPass.per_run(make, PassInfo(0, "Tag"))
+    out = tag(mod)
+    assert seen == [["f", "main"]]  # once per run, before any function was rewritten
+    assert all("Tagged" in out[name].attrs for name in ("f", "main"))
+    tag(mod)
+    assert len(seen) == 2
 
 
 @pytest.mark.spec("PASS-10")

@@ -19,7 +19,7 @@ from minitvm.ir.module import IRModule
 from minitvm.ir.transform import Pass, PassContext, PassDecorator, PassInfo, get_pass
 from minitvm.relay.function import Function
 
-__all__ = ["FunctionPass", "function_pass", "skip_function"]
+__all__ = ["FunctionFunc", "FunctionPass", "function_pass", "skip_function"]
 
 FunctionFunc: TypeAlias = Callable[[Function, IRModule, PassContext], Function]
 
@@ -36,9 +36,20 @@ class FunctionPass(Pass):
     """Apply ``pass_func(func, mod, ctx)`` to every Relay function, then InferType."""
 
     def __init__(self, pass_func: FunctionFunc, info: PassInfo, needs_types: bool = False) -> None:
-        self._func = pass_func
+        self._make: Callable[[IRModule], FunctionFunc] = lambda _mod: pass_func
         self._info = info
         self._needs_types = needs_types
+
+    @staticmethod
+    def per_run(
+        make: Callable[[IRModule], FunctionFunc], info: PassInfo, needs_types: bool = False
+    ) -> FunctionPass:
+        """A function pass whose function ``make(mod)`` builds once per run, from the module
+        as it is before any function is rewritten (for what a pass reads of the whole
+        module: the purity of its functions, the signatures of its globals)."""
+        new = FunctionPass(_never, info, needs_types)
+        new._make = make
+        return new
 
     @override
     @property
@@ -49,11 +60,16 @@ class FunctionPass(Pass):
     def transform_module(self, mod: IRModule, ctx: PassContext) -> IRModule:
         if self._needs_types and not _typed(mod):
             mod = get_pass("InferType")._run(mod, ctx)
+        pass_func = self._make(mod)
         updated = mod.copy()
         for gv, func in mod.functions.items():
             if isinstance(func, Function) and not skip_function(func):
-                updated[gv] = self._func(func, updated, ctx)
+                updated[gv] = pass_func(func, updated, ctx)
         return get_pass("InferType")._run(updated, ctx)
+
+
+def _never(func: Function, mod: IRModule, ctx: PassContext) -> Function:
+    raise TVMError("a per-run function pass is made by FunctionPass.per_run")  # pragma: no cover
 
 
 def _typed(mod: IRModule) -> bool:

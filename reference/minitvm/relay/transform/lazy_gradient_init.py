@@ -53,7 +53,7 @@ from minitvm.relay.expr import (
 )
 from minitvm.relay.expr_functor import children, iter_post_order
 from minitvm.relay.function import Function
-from minitvm.relay.transform.function_pass import FunctionPass
+from minitvm.relay.transform.function_pass import FunctionFunc, FunctionPass
 from minitvm.relay.transform.gradient_common import Lets, Pending, map_tensors
 from minitvm.relay.transform.to_a_normal_form import ToANormalFormExpr
 
@@ -305,24 +305,21 @@ def _has_tensor_values(func: Function) -> bool:
     )
 
 
-class _Transform:
-    """The pass function. The signatures of the module's globals are taken once per pass run,
-    before any function is rewritten (every function of a run sees the same module object, in
-    which the functions already rewritten are not typed yet)."""
+def _for_module(mod: IRModule) -> FunctionFunc:
+    """The pass function for one run. The signatures of the module's globals are taken
+    before any function is rewritten: in the module the run updates, a function rewritten
+    earlier is not typed again yet."""
+    signatures = _signatures(mod)
 
-    def __init__(self) -> None:
-        self._mod: IRModule | None = None
-        self._signatures: dict[GlobalVar, Type] = {}
-
-    def __call__(self, func: Function, mod: IRModule, ctx: PassContext) -> Function:
-        if mod is not self._mod:
-            self._mod, self._signatures = mod, _signatures(mod)
+    def transform(func: Function, mod: IRModule, ctx: PassContext) -> Function:
         if not _has_tensor_values(func) or _holds_tensors_in_adts(func):
             return func
         if not mod.contains_global_var("FromGradCell"):
             # the function pass type checks the module once every function is rewritten
             mod.import_from_std("gradient.rly", type_check=False)
-        return _Lazy(mod, self._signatures).run(_without_sharing(func, mod))
+        return _Lazy(mod, signatures).run(_without_sharing(func, mod))
+
+    return transform
 
 
 def _signatures(mod: IRModule) -> dict[GlobalVar, Type]:
@@ -335,7 +332,7 @@ def _signatures(mod: IRModule) -> dict[GlobalVar, Type]:
 
 def LazyGradientInit() -> FunctionPass:  # noqa: N802  (TVM's name)
     """Defer the zero and one tensors of gradient programs into ``GradCell`` values."""
-    return FunctionPass(_Transform(), PassInfo(2, "LazyGradientInit"), needs_types=True)
+    return FunctionPass.per_run(_for_module, PassInfo(2, "LazyGradientInit"), needs_types=True)
 
 
 register_pass("LazyGradientInit", LazyGradientInit)

@@ -38,7 +38,7 @@ from minitvm.relay.analysis.purity import let_purity
 from minitvm.relay.expr import Constant, Expr, Let, RefCreate, Var
 from minitvm.relay.expr_functor import children, rebuild
 from minitvm.relay.function import Function
-from minitvm.relay.transform.function_pass import FunctionPass
+from minitvm.relay.transform.function_pass import FunctionFunc, FunctionPass
 from minitvm.relay.transform.trampoline import Step, drive
 
 __all__ = ["ToGraphNormalForm", "to_graph_normal_form"]
@@ -156,22 +156,17 @@ def to_graph_normal_form(expr: Expr, mod: IRModule | None = None) -> Expr:
     return _GraphNormalForm(lambda v: not purity.get(v, False)).run(expr)
 
 
-class _Transform:
-    """The pass function; the let purity of the module is computed once per pass run (every
-    function of a run sees the same module object)."""
+def _for_module(mod: IRModule) -> FunctionFunc:
+    """The pass function for one run: the let purity of the module is computed once."""
+    purity = let_purity(mod)
 
-    def __init__(self) -> None:
-        self._mod: IRModule | None = None
-        self._purity: dict[Var, bool] = {}
-
-    def __call__(self, func: Function, mod: IRModule, ctx: PassContext) -> Function:
-        if mod is not self._mod:
-            self._mod, self._purity = mod, let_purity(mod)
-        purity = self._purity
+    def transform(func: Function, mod: IRModule, ctx: PassContext) -> Function:
         rewritten = _GraphNormalForm(lambda v: not purity.get(v, False)).run(func)
         if not isinstance(rewritten, Function):
             raise InternalError("ToGraphNormalForm turned a function into a non-function")
         return rewritten
+
+    return transform
 
 
 def ToGraphNormalForm() -> FunctionPass:  # noqa: N802  (TVM's name)
@@ -179,7 +174,7 @@ def ToGraphNormalForm() -> FunctionPass:  # noqa: N802  (TVM's name)
     skips) in graph normal form, then InferType."""
     # The purity analysis reads types (an untyped value might be an impure function), so an
     # untyped module, such as ToANormalForm's result, is typed first.
-    return FunctionPass(_Transform(), PassInfo(1, "ToGraphNormalForm"), needs_types=True)
+    return FunctionPass.per_run(_for_module, PassInfo(1, "ToGraphNormalForm"), needs_types=True)
 
 
 register_pass("ToGraphNormalForm", ToGraphNormalForm)
