@@ -33,6 +33,7 @@ from minitvm.relay.op.tensor import add, ones, ones_like, zeros, zeros_like
 from minitvm.relay.transform.gradient_common import (
     Lets,
     check_gradient_input,
+    checked_type,
     grad_ret_type,
     pair,
     zip_tensors,
@@ -90,15 +91,7 @@ def _lifted_add(ty: Type, x: Expr, y: Expr, lets: Lets) -> Expr:
 
 
 def _checked(expr: Expr) -> Type:
-    ty = expr.checked_type_
-    if ty is None and isinstance(expr, Var):
-        ty = expr.type_annotation
-    if ty is None:
-        raise DiagnosticError(
-            f"gradient (first_order): {type(expr).__name__} {expr} has no checked type; "
-            "run InferType first"
-        )
-    return ty
+    return checked_type(expr, "gradient (first_order)", annotation=True)
 
 
 Action = Callable[[Lets], None]

@@ -26,6 +26,7 @@ __all__ = [
     "Lets",
     "Pending",
     "check_gradient_input",
+    "checked_type",
     "de_global",
     "grad_ret_type",
     "map_tensors",
@@ -181,6 +182,19 @@ def missing_gradients(expr: Expr) -> list[str]:
         if isinstance(node, Op) and get_gradient(node) is None
     }
     return sorted(names)
+
+
+def checked_type(expr: Expr, who: str, annotation: bool = False) -> Type:
+    """``expr``'s checked type (with ``annotation``, a variable's annotated type when it has
+    none), or a DiagnosticError from ``who`` asking for InferType."""
+    ty = expr.checked_type_
+    if ty is None and annotation and isinstance(expr, Var):
+        ty = expr.type_annotation
+    if ty is None:
+        raise DiagnosticError(
+            f"{who}: {type(expr).__name__} {expr} has no checked type; run InferType first"
+        )
+    return ty
 
 
 def _param_type(param: Var) -> Type | None:

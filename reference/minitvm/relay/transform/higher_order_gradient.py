@@ -63,6 +63,7 @@ from minitvm.relay.transform.gradient_common import (
     Lets,
     Pending,
     check_gradient_input,
+    checked_type,
     de_global,
     grad_ret_type,
     map_tensors,
@@ -131,13 +132,7 @@ def _update_grad(ty: Type, arg: Expr, grad: Expr, lets: Lets) -> None:
 
 
 def _checked(expr: Expr) -> Type:
-    ty = expr.checked_type_
-    if ty is None:
-        raise DiagnosticError(
-            f"gradient (higher_order): {type(expr).__name__} {expr} has no checked type; "
-            "run InferType first"
-        )
-    return ty
+    return checked_type(expr, "gradient (higher_order)")
 
 
 class _ReverseAD:

@@ -54,7 +54,7 @@ from minitvm.relay.expr import (
 from minitvm.relay.expr_functor import children, iter_post_order
 from minitvm.relay.function import Function
 from minitvm.relay.transform.function_pass import FunctionFunc, FunctionPass
-from minitvm.relay.transform.gradient_common import Lets, Pending, map_tensors
+from minitvm.relay.transform.gradient_common import Lets, Pending, checked_type, map_tensors
 from minitvm.relay.transform.to_a_normal_form import ToANormalFormExpr
 
 __all__ = ["LazyGradientInit"]
@@ -68,10 +68,7 @@ def _has_tensor(ty: Type) -> bool:
 
 
 def _checked(expr: Expr) -> Type:
-    ty = expr.checked_type_
-    if ty is None:
-        raise DiagnosticError(f"LazyGradientInit: {type(expr).__name__} {expr} is not typed")
-    return ty
+    return checked_type(expr, "LazyGradientInit")
 
 
 class _Lazy:
