@@ -24,30 +24,16 @@ from hypothesis import HealthCheck, settings
 from minitvm.ir.transform import PassContext
 from minitvm.relay.transform import WellFormedInstrument
 
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    max_examples=40,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "deep",
-    derandomize=False,
-    max_examples=2000,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "explore",
-    derandomize=False,
-    max_examples=40,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# Set in full on every profile: under a CI environment hypothesis changes its defaults
+# (derandomize among them), which a profile would otherwise inherit.
+_COMMON = {
+    "deadline": None,
+    "print_blob": True,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+settings.register_profile("ci", derandomize=True, max_examples=40, **_COMMON)
+settings.register_profile("deep", derandomize=False, max_examples=2000, **_COMMON)
+settings.register_profile("explore", derandomize=False, max_examples=40, **_COMMON)
 settings.load_profile("ci")
 
 # Worker processes (pytest-xdist) inherit this, so string hashing, and with it the order of

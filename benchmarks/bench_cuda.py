@@ -27,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench_backend import ELEMENTS, _module, _row, median_times, numpy_conv
+from benchmarks.bench_backend import (
+    ELEMENTS,
+    _module,
+    _row,
+    elementwise_chain,
+    median_times,
+    numpy_conv,
+)
 
 
 def _gpu_graph(mod: Any, params: dict[str, Any] | None = None) -> Any:
@@ -59,18 +66,8 @@ def _synced(torch: Any, fn: Callable[[], object]) -> Callable[[], None]:
 def bench_elementwise(repeat: int, torch: Any) -> None:
     from minitvm import relay
 
-    def chain(x: Any) -> Any:
-        y = relay.multiply(x, relay.const(1.5))
-        y = relay.add(y, relay.const(0.5))
-        y = relay.nn.relu(y)
-        y = relay.subtract(y, relay.const(0.25))
-        y = relay.multiply(y, relay.const(0.5))
-        y = relay.exp(y)
-        y = relay.add(y, relay.const(1.0))
-        return relay.sqrt(y)
-
     x = np.random.default_rng(0).uniform(-1, 1, ELEMENTS).astype("float32")
-    m = _gpu_graph(_module(chain, [(ELEMENTS,)]))
+    m = _gpu_graph(_module(elementwise_chain, [(ELEMENTS,)]))
     m.set_input("v0", x)
     copy_m = _gpu_graph(_module(lambda v: relay.copy(v), [(ELEMENTS,)]))
     copy_m.set_input("v0", x)
