@@ -162,11 +162,12 @@ def main(argv: list[str] | None = None) -> None:
     for (k, c, r, s, oh, ow, stride), count in sorted(shapes.items()):
         ms = _product_ms(1, k, c * r * s, oh * ow, args.repeat)
         best = best_whole = ms
-        if (r, s, stride) == (3, 3, 1) and oh == ow:
+        if (r, s, stride) == (3, 3, 1):
             for m in (2, 4):
                 tiles = -(-oh // m) * -(-ow // m)
                 best = min(best, _product_ms((m + 2) ** 2, k, c, tiles, args.repeat))
-                best_whole = min(best_whole, _winograd_ms(k, c, oh, m, args.repeat))
+                if oh == ow:  # _winograd_ms takes square maps (ResNet-50's all are)
+                    best_whole = min(best_whole, _winograd_ms(k, c, oh, m, args.repeat))
         direct += ms * count
         winograd += best * count
         whole += best_whole * count
