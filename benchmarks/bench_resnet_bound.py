@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,13 +36,7 @@ Array = npt.NDArray[Any]
 
 
 def _median_ms(run: Callable[[], object], repeat: int) -> float:
-    run()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return median_times({"run": run}, repeat)["run"] * 1e3
 
 
 def _product_ms(batch: int, m: int, k: int, n: int, repeat: int) -> float:

@@ -79,7 +79,7 @@ from minitvm.tir.expr import (
     Var,
 )
 from minitvm.tir.function import PrimFunc
-from minitvm.tir.functor import post_order
+from minitvm.tir.functor import post_order, uses_var
 from minitvm.tir.stmt import Allocate, BlockRealize, BufferStore, For, SeqStmt, Stmt, is_true
 
 __all__ = ["BLOCK_REDUCE_MIN", "CudaKernelSource", "Stage", "generate_cuda"]
@@ -451,21 +451,18 @@ def _stores_in_bounds(plan: Reduction) -> bool:
 def _reads_along_reduce(plan: Reduction, source: PrimExpr) -> bool:
     """Whether some load of ``source`` has a reduce variable in its last index."""
     block = plan.realize.block
-    reduce_vars = {id(iv.var) for iv in block.iter_vars if iv.iter_type == IterVarType.CommReduce}
+    reduce_vars = {iv.var for iv in block.iter_vars if iv.iter_type == IterVarType.CommReduce}
     return any(
         isinstance(n, BufferLoad)
         and bool(n.indices)
-        and any(isinstance(v, Var) and id(v) in reduce_vars for v in post_order(n.indices[-1]))
+        and uses_var(n.indices[-1], lambda v: v in reduce_vars)
         for n in post_order(source)
     )
 
 
 def _block_threads(threads_per_block: int) -> int:
     """The largest power of two at most ``threads_per_block`` (the halving needs one)."""
-    threads = 1
-    while threads * 2 <= threads_per_block:
-        threads *= 2
-    return threads
+    return 1 << (threads_per_block.bit_length() - 1)
 
 
 @dataclass(frozen=True, slots=True)

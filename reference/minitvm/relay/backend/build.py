@@ -190,10 +190,9 @@ def compile_options(funcs: Iterable[Function]) -> CompileOptions:
         if not (isinstance(node, Call) and isinstance(node.op, Op)):
             continue
         out = node.checked_type_
-        args = [a.checked_type_ for a in node.args]
-        if not isinstance(out, TensorType) or not all(isinstance(a, TensorType) for a in args):
+        tensors = [t for a in node.args if isinstance(t := a.checked_type_, TensorType)]
+        if not isinstance(out, TensorType) or len(tensors) != len(node.args):
             continue
-        tensors = [a for a in args if isinstance(a, TensorType)]
         if library_call_applies(node.op.name, node.attrs, tensors, out):
             work = options.parallel_min_work * BESIDE_BLAS
             return dataclasses.replace(options, parallel_min_work=work)

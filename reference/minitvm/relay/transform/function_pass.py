@@ -36,9 +36,7 @@ class FunctionPass(Pass):
     """Apply ``pass_func(func, mod, ctx)`` to every Relay function, then InferType."""
 
     def __init__(self, pass_func: FunctionFunc, info: PassInfo, needs_types: bool = False) -> None:
-        self._make: Callable[[IRModule], FunctionFunc] = lambda _mod: pass_func
-        self._info = info
-        self._needs_types = needs_types
+        self._setup(lambda _mod: pass_func, info, needs_types)
 
     @staticmethod
     def per_run(
@@ -47,9 +45,16 @@ class FunctionPass(Pass):
         """A function pass whose function ``make(mod)`` builds once per run, from the module
         as it is before any function is rewritten (for what a pass reads of the whole
         module: the purity of its functions, the signatures of its globals)."""
-        new = FunctionPass(_never, info, needs_types)
-        new._make = make
+        new = object.__new__(FunctionPass)
+        new._setup(make, info, needs_types)
         return new
+
+    def _setup(
+        self, make: Callable[[IRModule], FunctionFunc], info: PassInfo, needs_types: bool
+    ) -> None:
+        self._make = make
+        self._info = info
+        self._needs_types = needs_types
 
     @override
     @property
@@ -66,10 +71,6 @@ class FunctionPass(Pass):
             if isinstance(func, Function) and not skip_function(func):
                 updated[gv] = pass_func(func, updated, ctx)
         return get_pass("InferType")._run(updated, ctx)
-
-
-def _never(func: Function, mod: IRModule, ctx: PassContext) -> Function:
-    raise TVMError("a per-run function pass is made by FunctionPass.per_run")  # pragma: no cover
 
 
 def _typed(mod: IRModule) -> bool:
